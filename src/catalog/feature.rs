@@ -1,0 +1,125 @@
+//! A feature of a layer: its id, geometry in WGS84 lon/lat, and properties.
+
+use geo::{BoundingRect, Geometry, Rect};
+use serde_json::{Map, Value};
+
+/// One feature, as loaded and validated.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    /// The feature's id within its layer (`zone-1`), used in references.
+    pub id: String,
+    /// A stable numeric id derived from the layer and the id, below 2^53 so
+    /// that JavaScript clients read it exactly; the MVT feature id.
+    pub fid: u64,
+    /// The geometry, WGS84 longitude/latitude.
+    pub geometry: Geometry<f64>,
+    /// The GeoJSON properties, as in the file.
+    pub properties: Map<String, Value>,
+    /// The geometry's bounding box.
+    pub bbox: Rect<f64>,
+}
+
+impl Feature {
+    /// Builds a feature, computing its numeric id and bounding box.
+    /// Returns `None` for a geometry with no coordinates.
+    pub fn new(
+        layer_id: &str,
+        id: String,
+        geometry: Geometry<f64>,
+        properties: Map<String, Value>,
+    ) -> Option<Feature> {
+        let bbox = geometry.bounding_rect()?;
+        Some(Feature {
+            fid: stable_fid(layer_id, &id),
+            id,
+            geometry,
+            properties,
+            bbox,
+        })
+    }
+
+    /// A string property, if present and a string.
+    pub fn str_property(&self, key: &str) -> Option<&str> {
+        self.properties.get(key).and_then(Value::as_str)
+    }
+
+    /// The Chinese name (`name_zh`), or the id when there is none.
+    pub fn name_zh(&self) -> &str {
+        self.str_property("name_zh").unwrap_or(&self.id)
+    }
+
+    /// The English name (`name_en`), or the id when there is none.
+    pub fn name_en(&self) -> &str {
+        self.str_property("name_en").unwrap_or(&self.id)
+    }
+}
+
+/// FNV-1a over `layer/id`, folded to 53 bits. Stable across runs, machines
+/// and releases, unlike `std`'s hasher.
+pub fn stable_fid(layer_id: &str, id: &str) -> u64 {
+    let mut h = Fnv64::new();
+    h.write(layer_id.as_bytes());
+    h.write(b"/");
+    h.write(id.as_bytes());
+    let x = h.finish();
+    (x ^ (x >> 53)) & ((1 << 53) - 1)
+}
+
+/// The 64-bit FNV-1a hash: small, stable, good enough for ids and versions
+/// (<http://www.isthe.com/chongo/tech/comp/fnv/>).
+#[derive(Debug, Clone)]
+pub struct Fnv64(u64);
+
+impl Fnv64 {
+    /// A hasher at the FNV offset basis.
+    pub fn new() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// Feeds bytes.
+    pub fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// The hash so far.
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_matches_reference_vectors() {
+        // Published FNV-1a 64 test vectors.
+        let mut h = Fnv64::new();
+        h.write(b"");
+        assert_eq!(h.finish(), 0xcbf29ce484222325);
+        let mut h = Fnv64::new();
+        h.write(b"a");
+        assert_eq!(h.finish(), 0xaf63dc4c8601ec8c);
+        let mut h = Fnv64::new();
+        h.write(b"foobar");
+        assert_eq!(h.finish(), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn fids_fit_javascript_and_differ_by_layer() {
+        let a = stable_fid("reservoir_zones", "zone-1");
+        let b = stable_fid("projects", "zone-1");
+        assert!(a < (1 << 53) && b < (1 << 53));
+        assert_ne!(a, b);
+        assert_eq!(a, stable_fid("reservoir_zones", "zone-1"));
+    }
+}

@@ -1,0 +1,444 @@
+//! Reading a dataset from disk: the manifest, then each layer's GeoJSON,
+//! checked feature by feature. Every problem is collected and reported
+//! together, each naming its file and feature.
+
+use super::error::{FeatureLabel, LoadError, Problem, ProblemKind};
+use super::feature::{Feature, Fnv64};
+use super::manifest::{GeometryKind, LayerMeta, Manifest};
+use geo::{Geometry, Validation};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The manifest's file name inside a data folder.
+pub const MANIFEST_FILE: &str = "layers.toml";
+
+/// What [`read_dataset`] yields: the manifest, each layer's features, and
+/// a version string that changes whenever any input byte does.
+pub(crate) struct RawDataset {
+    pub manifest: Manifest,
+    pub layers: Vec<(LayerMeta, Vec<Feature>)>,
+    pub version: String,
+}
+
+/// Reads and checks the manifest at `dir/layers.toml` (or `dir` itself when
+/// it names a file) and every layer it lists.
+pub(crate) fn read_dataset(dir: &Path) -> Result<RawDataset, LoadError> {
+    let (root, manifest_path) = if dir.is_file() {
+        (
+            dir.parent().map(Path::to_path_buf).unwrap_or_default(),
+            dir.to_path_buf(),
+        )
+    } else {
+        (dir.to_path_buf(), dir.join(MANIFEST_FILE))
+    };
+    let problem = |kind| Problem {
+        path: manifest_path.clone(),
+        feature: None,
+        kind,
+    };
+    let text = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| problem(ProblemKind::ManifestUnreadable(e.to_string())))?;
+    let manifest = Manifest::parse(&text).map_err(|msgs| LoadError {
+        problems: msgs
+            .into_iter()
+            .map(|m| problem(ProblemKind::Manifest(m.trim_end().to_string())))
+            .collect(),
+    })?;
+
+    let mut version = Fnv64::new();
+    version.write(text.as_bytes());
+    let mut problems = Vec::new();
+    let mut layers = Vec::new();
+    for meta in &manifest.layers {
+        let path = root.join(&meta.file);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                version.write(&bytes);
+                let features = read_layer(meta, &path, &bytes, &mut problems);
+                layers.push((meta.clone(), features));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => problems.push(Problem {
+                path,
+                feature: None,
+                kind: ProblemKind::MissingFile {
+                    layer: meta.id.clone(),
+                },
+            }),
+            Err(e) => problems.push(Problem {
+                path,
+                feature: None,
+                kind: ProblemKind::Unreadable(e.to_string()),
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(LoadError { problems });
+    }
+    Ok(RawDataset {
+        manifest,
+        layers,
+        version: format!("{:016x}", version.finish()),
+    })
+}
+
+/// Parses one layer file, pushing a problem for each bad feature and
+/// returning the good ones.
+fn read_layer(
+    meta: &LayerMeta,
+    path: &Path,
+    bytes: &[u8],
+    problems: &mut Vec<Problem>,
+) -> Vec<Feature> {
+    let file_problem = |kind| Problem {
+        path: path.to_path_buf(),
+        feature: None,
+        kind,
+    };
+    let root: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            problems.push(file_problem(ProblemKind::Json(e.to_string())));
+            return Vec::new();
+        }
+    };
+    let features = match (
+        root.get("type").and_then(Value::as_str),
+        root.get("features"),
+    ) {
+        (Some("FeatureCollection"), Some(Value::Array(features))) => features,
+        (Some("FeatureCollection"), _) => {
+            problems.push(file_problem(ProblemKind::NotFeatureCollection(
+                "`features` must be an array".into(),
+            )));
+            return Vec::new();
+        }
+        (other, _) => {
+            problems.push(file_problem(ProblemKind::NotFeatureCollection(format!(
+                "top-level `type` is {}, expected \"FeatureCollection\"",
+                other.map_or("missing".to_string(), |t| format!("\"{t}\""))
+            ))));
+            return Vec::new();
+        }
+    };
+
+    let mut out = Vec::with_capacity(features.len());
+    let mut first_index: HashMap<String, usize> = HashMap::new();
+    for (index, value) in features.iter().enumerate() {
+        let id = feature_id(meta, value);
+        let label = FeatureLabel {
+            index,
+            id: id.as_ref().ok().cloned(),
+        };
+        let mut report = |kind| {
+            problems.push(Problem {
+                path: path.to_path_buf(),
+                feature: Some(label.clone()),
+                kind,
+            })
+        };
+        let id = match id {
+            Ok(id) => id,
+            Err(why) => {
+                report(ProblemKind::MissingId(why));
+                continue;
+            }
+        };
+        if let Some(&first) = first_index.get(&id) {
+            report(ProblemKind::DuplicateId { id, first });
+            continue;
+        }
+        first_index.insert(id.clone(), index);
+        match read_feature(meta, value, id) {
+            Ok(feature) => out.push(feature),
+            Err(kinds) => kinds.into_iter().for_each(&mut report),
+        }
+    }
+    out
+}
+
+/// The id of a feature: the manifest's `id_property`, else the feature's
+/// own `id` member. Numbers are accepted and written in decimal.
+fn feature_id(meta: &LayerMeta, feature: &Value) -> Result<String, String> {
+    let (value, what) = match &meta.id_property {
+        Some(key) => (
+            feature.get("properties").and_then(|p| p.get(key)),
+            format!("property `{key}` (the layer's id_property)"),
+        ),
+        None => (
+            feature.get("id"),
+            "the feature's `id` member (set id_property in layers.toml to use a property)"
+                .to_string(),
+        ),
+    };
+    match value {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(Value::String(_)) => Err(format!("{what} is empty")),
+        Some(other) => Err(format!("{what} must be a string or a number, not {other}")),
+        None => Err(format!("{what} is missing")),
+    }
+}
+
+/// Checks and converts one feature.
+fn read_feature(meta: &LayerMeta, value: &Value, id: String) -> Result<Feature, Vec<ProblemKind>> {
+    let geometry = match value.get("geometry") {
+        None | Some(Value::Null) => return Err(vec![ProblemKind::NoGeometry]),
+        Some(g) => g,
+    };
+    let gtype = geometry
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("untyped");
+    if !meta.geometry.admits(gtype) {
+        return Err(vec![ProblemKind::WrongGeometry {
+            layer: meta.id.clone(),
+            found: gtype.to_string(),
+            expected: meta.geometry.geojson_types(),
+            kind: meta.geometry.to_string(),
+        }]);
+    }
+    let geometry = parse_geometry(geometry)?;
+    let properties = match value.get("properties") {
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(other) => {
+            return Err(vec![ProblemKind::BadFeature(format!(
+                "`properties` must be an object or null, not {}",
+                short(other)
+            ))])
+        }
+    };
+    Feature::new(&meta.id, id, geometry, properties).ok_or_else(|| {
+        vec![ProblemKind::BadFeature(
+            "the geometry has no coordinates".into(),
+        )]
+    })
+}
+
+/// Checks a GeoJSON geometry object and converts it: positions in range,
+/// rings closed and with area, lines with two distinct positions, polygons
+/// valid (OGC Simple Features, via geo's `Validation`). Used for layer
+/// files and for geometries that users send.
+pub fn parse_geometry(value: &Value) -> Result<Geometry<f64>, Vec<ProblemKind>> {
+    let gtype = value.get("type").and_then(Value::as_str).unwrap_or("");
+    let kind = [
+        GeometryKind::Point,
+        GeometryKind::Line,
+        GeometryKind::Polygon,
+    ]
+    .into_iter()
+    .find(|k| k.admits(gtype))
+    .ok_or_else(|| {
+        vec![ProblemKind::BadFeature(format!(
+            "geometry `type` must be Point, LineString, Polygon or their Multi forms, not {}",
+            value.get("type").map_or("missing".to_string(), short)
+        ))]
+    })?;
+    let coords = value.get("coordinates").unwrap_or(&Value::Null);
+    let mut problems = Vec::new();
+    check_coordinates(kind, gtype, coords, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let gj: geojson::Geometry = serde_json::from_value(value.clone())
+        .map_err(|e| vec![ProblemKind::BadFeature(e.to_string())])?;
+    let geometry = Geometry::<f64>::try_from(&gj.value)
+        .map_err(|e| vec![ProblemKind::BadFeature(e.to_string())])?;
+    if kind == GeometryKind::Polygon {
+        let errors = geometry.validation_errors();
+        if !errors.is_empty() {
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            return Err(vec![ProblemKind::InvalidPolygon(text.join("; "))]);
+        }
+    }
+    Ok(geometry)
+}
+
+/// Walks the raw `coordinates` of a geometry: every position two finite
+/// numbers in range, every ring closed and with area, every line with two
+/// distinct positions. Works on the JSON, before any library closes rings.
+fn check_coordinates(kind: GeometryKind, gtype: &str, coords: &Value, out: &mut Vec<ProblemKind>) {
+    let multi = gtype.starts_with("Multi");
+    let parts: Vec<&Value> = if multi {
+        match coords.as_array() {
+            Some(a) => a.iter().collect(),
+            None => {
+                out.push(ProblemKind::BadFeature(format!(
+                    "`coordinates` of a {gtype} must be an array"
+                )));
+                return;
+            }
+        }
+    } else {
+        vec![coords]
+    };
+    for (p, part) in parts.iter().enumerate() {
+        let prefix = if multi {
+            format!("part {p}, ")
+        } else {
+            String::new()
+        };
+        match kind {
+            GeometryKind::Point => {
+                if let Err(e) = position(part) {
+                    out.push(e);
+                }
+            }
+            GeometryKind::Line => match positions(part, out) {
+                Some(line) if distinct(&line) < 2 => out.push(ProblemKind::DegenerateLine {
+                    line: format!("{prefix}the line"),
+                }),
+                _ => {}
+            },
+            GeometryKind::Polygon => {
+                let Some(rings) = part.as_array() else {
+                    out.push(ProblemKind::BadFeature(
+                        "polygon coordinates must be an array of rings".into(),
+                    ));
+                    continue;
+                };
+                if rings.is_empty() {
+                    out.push(ProblemKind::DegenerateRing {
+                        ring: format!("{prefix}the polygon"),
+                        why: "it has no rings".into(),
+                    });
+                }
+                for (r, ring) in rings.iter().enumerate() {
+                    let name = if r == 0 {
+                        format!("{prefix}exterior ring")
+                    } else {
+                        format!("{prefix}interior ring {}", r - 1)
+                    };
+                    if let Some(ring) = positions(ring, out) {
+                        check_ring(&name, &ring, out);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_ring(name: &str, ring: &[[f64; 2]], out: &mut Vec<ProblemKind>) {
+    let fmt = |c: &[f64; 2]| format!("{}, {}", c[0], c[1]);
+    if ring.len() < 4 {
+        out.push(ProblemKind::DegenerateRing {
+            ring: name.to_string(),
+            why: format!(
+                "it has {} positions; a ring needs at least 4 (three corners and the first repeated)",
+                ring.len()
+            ),
+        });
+        return;
+    }
+    let (first, last) = (ring[0], ring[ring.len() - 1]);
+    if first != last {
+        out.push(ProblemKind::UnclosedRing {
+            ring: name.to_string(),
+            first: fmt(&first),
+            last: fmt(&last),
+        });
+        return;
+    }
+    if distinct(ring) < 3 {
+        out.push(ProblemKind::DegenerateRing {
+            ring: name.to_string(),
+            why: "it has fewer than 3 distinct positions".into(),
+        });
+        return;
+    }
+    if collinear(ring) {
+        out.push(ProblemKind::DegenerateRing {
+            ring: name.to_string(),
+            why: "all its positions lie on one line, so it encloses no area".into(),
+        });
+    }
+}
+
+/// Whether every position lies on one straight line.
+fn collinear(coords: &[[f64; 2]]) -> bool {
+    let p0 = coords[0];
+    let Some(p1) = coords.iter().find(|c| **c != p0) else {
+        return true;
+    };
+    let (dx, dy) = (p1[0] - p0[0], p1[1] - p0[1]);
+    coords
+        .iter()
+        .all(|c| dx * (c[1] - p0[1]) - dy * (c[0] - p0[0]) == 0.0)
+}
+
+/// Number of distinct positions, counting consecutive repeats once.
+fn distinct(coords: &[[f64; 2]]) -> usize {
+    let mut seen: Vec<[f64; 2]> = Vec::new();
+    for c in coords {
+        if !seen.contains(c) {
+            seen.push(*c);
+        }
+    }
+    seen.len()
+}
+
+fn positions(value: &Value, out: &mut Vec<ProblemKind>) -> Option<Vec<[f64; 2]>> {
+    let Some(array) = value.as_array() else {
+        out.push(ProblemKind::BadCoordinate(format!(
+            "expected an array of positions, found {}",
+            short(value)
+        )));
+        return None;
+    };
+    let mut coords = Vec::with_capacity(array.len());
+    for v in array {
+        match position(v) {
+            Ok(c) => coords.push(c),
+            Err(e) => {
+                out.push(e);
+                return None;
+            }
+        }
+    }
+    Some(coords)
+}
+
+/// One GeoJSON position: `[lon, lat]` or `[lon, lat, z]`, finite and in range.
+fn position(value: &Value) -> Result<[f64; 2], ProblemKind> {
+    let nums: Option<Vec<f64>> = value
+        .as_array()
+        .map(|a| a.iter().map(Value::as_f64).collect::<Option<Vec<f64>>>())
+        .unwrap_or(None);
+    let (x, y) = match nums.as_deref() {
+        Some([x, y, ..]) if x.is_finite() && y.is_finite() => (*x, *y),
+        _ => return Err(ProblemKind::BadCoordinate(short(value))),
+    };
+    if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) {
+        return Ok([x, y]);
+    }
+    let hint = if x.abs() > 360.0 || y.abs() > 360.0 {
+        "; the file looks projected (metres, e.g. Web Mercator or a UTM/Gauss-Krüger zone): \
+         reproject it to WGS84 longitude/latitude (EPSG:4326), as GeoJSON requires"
+            .to_string()
+    } else if (-90.0..=90.0).contains(&x) && (-180.0..=180.0).contains(&y) {
+        "; latitude and longitude look swapped: GeoJSON positions are [longitude, latitude]"
+            .to_string()
+    } else {
+        "; GeoJSON positions are [longitude, latitude] in WGS84 degrees".to_string()
+    };
+    Err(ProblemKind::OutOfRange { x, y, hint })
+}
+
+fn short(value: &Value) -> String {
+    let s = value.to_string();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// The path of the manifest in a data folder, for messages.
+pub fn manifest_path(dir: &Path) -> PathBuf {
+    if dir.is_file() {
+        dir.to_path_buf()
+    } else {
+        dir.join(MANIFEST_FILE)
+    }
+}

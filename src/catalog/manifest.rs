@@ -1,0 +1,258 @@
+//! The layer manifest, `layers.toml`: which GeoJSON files make up a dataset
+//! and how each is to be read and shown.
+//!
+//! ```toml
+//! [dataset]
+//! id = "miyun"
+//! title = { zh = "北京市密云区", en = "Miyun District, Beijing" }
+//! attribution = "…"
+//!
+//! [[layers]]
+//! id = "district"
+//! title = { zh = "密云区界", en = "Miyun District boundary" }
+//! description = "…"
+//! file = "district.geojson"
+//! geometry = "polygon"   # point | line | polygon
+//! id_property = "id"
+//! minzoom = 0
+//! maxzoom = 14
+//! attribution = "…"
+//! ```
+
+use serde::Deserialize;
+use std::fmt;
+
+/// The highest zoom level a layer may declare (and tiles are served to).
+pub const MAX_ZOOM: u8 = 22;
+
+/// A parsed `layers.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// What the dataset as a whole is.
+    pub dataset: DatasetMeta,
+    /// The layers, in drawing order (first is drawn lowest).
+    pub layers: Vec<LayerMeta>,
+}
+
+/// The dataset's own description.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetMeta {
+    /// Short identifier, `[a-z0-9_-]+`.
+    pub id: String,
+    /// Title in Chinese and English.
+    pub title: Title,
+    /// Attribution for the dataset as a whole.
+    #[serde(default)]
+    pub attribution: String,
+}
+
+/// A name in Chinese and in English.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Title {
+    /// Chinese.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+/// One layer's entry in the manifest.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerMeta {
+    /// Identifier used in URLs and references such as `reservoir_zones/zone-1`.
+    pub id: String,
+    /// Title in Chinese and English.
+    pub title: Title,
+    /// A sentence or two on what the layer shows.
+    #[serde(default)]
+    pub description: String,
+    /// The GeoJSON file, relative to the manifest's folder.
+    pub file: String,
+    /// The kind of geometry every feature must have.
+    pub geometry: GeometryKind,
+    /// The property that holds each feature's id; without it the GeoJSON
+    /// feature's own `id` member is used.
+    #[serde(default)]
+    pub id_property: Option<String>,
+    /// The lowest zoom at which the layer is shown.
+    #[serde(default)]
+    pub minzoom: u8,
+    /// The highest zoom with its own detail; beyond it tiles are cut from
+    /// the layer at full detail.
+    #[serde(default = "default_maxzoom")]
+    pub maxzoom: u8,
+    /// Source and licence of the layer.
+    #[serde(default)]
+    pub attribution: String,
+}
+
+fn default_maxzoom() -> u8 {
+    14
+}
+
+/// The geometry a layer holds; each kind admits its multi-part form too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GeometryKind {
+    /// `Point` or `MultiPoint`.
+    Point,
+    /// `LineString` or `MultiLineString`.
+    Line,
+    /// `Polygon` or `MultiPolygon`.
+    Polygon,
+}
+
+impl GeometryKind {
+    /// Whether a GeoJSON geometry type name belongs to this kind.
+    pub fn admits(self, geojson_type: &str) -> bool {
+        matches!(
+            (self, geojson_type),
+            (GeometryKind::Point, "Point" | "MultiPoint")
+                | (GeometryKind::Line, "LineString" | "MultiLineString")
+                | (GeometryKind::Polygon, "Polygon" | "MultiPolygon")
+        )
+    }
+
+    /// The GeoJSON types this kind admits, for messages.
+    pub fn geojson_types(self) -> &'static str {
+        match self {
+            GeometryKind::Point => "Point or MultiPoint",
+            GeometryKind::Line => "LineString or MultiLineString",
+            GeometryKind::Polygon => "Polygon or MultiPolygon",
+        }
+    }
+}
+
+impl fmt::Display for GeometryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GeometryKind::Point => "point",
+            GeometryKind::Line => "line",
+            GeometryKind::Polygon => "polygon",
+        })
+    }
+}
+
+/// Whether `s` is usable as a dataset or layer id: non-empty lower-case
+/// ASCII letters, digits, `_` and `-`.
+pub fn is_valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+impl Manifest {
+    /// Parses the text of a manifest and checks what TOML alone cannot:
+    /// ids, uniqueness, zoom ranges. Returns every problem found.
+    pub fn parse(text: &str) -> Result<Manifest, Vec<String>> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+        let mut problems = Vec::new();
+        if !is_valid_id(&manifest.dataset.id) {
+            problems.push(format!(
+                "dataset id `{}` must be lower-case letters, digits, `_` or `-`",
+                manifest.dataset.id
+            ));
+        }
+        if manifest.layers.is_empty() {
+            problems.push("the manifest names no layers; add at least one [[layers]] table".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for layer in &manifest.layers {
+            if !is_valid_id(&layer.id) {
+                problems.push(format!(
+                    "layer id `{}` must be lower-case letters, digits, `_` or `-`",
+                    layer.id
+                ));
+            }
+            if !seen.insert(layer.id.as_str()) {
+                problems.push(format!("layer id `{}` appears more than once", layer.id));
+            }
+            if layer.minzoom > layer.maxzoom {
+                problems.push(format!(
+                    "layer `{}`: minzoom {} is above maxzoom {}",
+                    layer.id, layer.minzoom, layer.maxzoom
+                ));
+            }
+            if layer.maxzoom > MAX_ZOOM {
+                problems.push(format!(
+                    "layer `{}`: maxzoom {} is above the highest zoom, {MAX_ZOOM}",
+                    layer.id, layer.maxzoom
+                ));
+            }
+            if layer.file.trim().is_empty() {
+                problems.push(format!("layer `{}`: `file` is empty", layer.id));
+            }
+        }
+        if problems.is_empty() {
+            Ok(manifest)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE_LAYER: &str = r#"
+[dataset]
+id = "t"
+title = { zh = "测", en = "Test" }
+
+[[layers]]
+id = "a"
+title = { zh = "甲", en = "A" }
+file = "a.geojson"
+geometry = "polygon"
+"#;
+
+    #[test]
+    fn parses_with_defaults() {
+        let m = Manifest::parse(ONE_LAYER).unwrap();
+        assert_eq!(m.layers[0].maxzoom, 14);
+        assert_eq!(m.layers[0].minzoom, 0);
+        assert_eq!(m.layers[0].geometry, GeometryKind::Polygon);
+        assert!(m.layers[0].id_property.is_none());
+    }
+
+    #[test]
+    fn rejects_duplicate_layers_and_bad_zooms() {
+        let text = format!(
+            "{ONE_LAYER}\n[[layers]]\nid = \"a\"\ntitle = {{ zh = \"乙\", en = \"B\" }}\nfile = \"b.geojson\"\ngeometry = \"line\"\nminzoom = 9\nmaxzoom = 3\n"
+        );
+        let problems = Manifest::parse(&text).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("appears more than once")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("minzoom 9 is above maxzoom 3")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_geometry_kind() {
+        let text = ONE_LAYER.replace("\"polygon\"", "\"blob\"");
+        let problems = Manifest::parse(&text).unwrap_err();
+        assert!(
+            problems[0].contains("unknown variant `blob`"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn kinds_admit_their_multi_forms() {
+        assert!(GeometryKind::Line.admits("MultiLineString"));
+        assert!(!GeometryKind::Line.admits("Polygon"));
+        assert!(GeometryKind::Point.admits("MultiPoint"));
+    }
+}

@@ -1,0 +1,132 @@
+//! The loaded dataset: layers of features, validated and indexed, held as
+//! one immutable value that a server can share and replace whole.
+
+mod error;
+mod feature;
+mod load;
+mod manifest;
+
+pub use error::{FeatureLabel, LoadError, Problem, ProblemKind};
+pub use feature::{stable_fid, Feature, Fnv64};
+pub use load::{manifest_path, parse_geometry, MANIFEST_FILE};
+pub use manifest::{is_valid_id, DatasetMeta, GeometryKind, LayerMeta, Manifest, Title, MAX_ZOOM};
+
+use crate::index::LayerIndex;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One layer: its manifest entry, its features and their R-tree.
+#[derive(Debug)]
+pub struct Layer {
+    /// What the manifest says of the layer.
+    pub meta: LayerMeta,
+    /// The features, in file order.
+    pub features: Vec<Feature>,
+    /// The R-tree over the features' bounding boxes.
+    pub index: LayerIndex,
+    by_id: HashMap<String, usize>,
+}
+
+impl Layer {
+    /// Builds a layer, bulk-loading its index.
+    pub fn new(meta: LayerMeta, features: Vec<Feature>) -> Layer {
+        let index = LayerIndex::build(&features);
+        let by_id = features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.clone(), i))
+            .collect();
+        Layer {
+            meta,
+            features,
+            index,
+            by_id,
+        }
+    }
+
+    /// The layer's id.
+    pub fn id(&self) -> &str {
+        &self.meta.id
+    }
+
+    /// The bounding box of all the layer's features; `None` when empty.
+    pub fn bounds(&self) -> Option<geo::Rect<f64>> {
+        self.features.iter().map(|f| f.bbox).reduce(|a, b| {
+            geo::Rect::new(
+                geo::Coord {
+                    x: a.min().x.min(b.min().x),
+                    y: a.min().y.min(b.min().y),
+                },
+                geo::Coord {
+                    x: a.max().x.max(b.max().x),
+                    y: a.max().y.max(b.max().y),
+                },
+            )
+        })
+    }
+
+    /// The feature with this id.
+    pub fn feature(&self, id: &str) -> Option<&Feature> {
+        self.by_id.get(id).map(|&i| &self.features[i])
+    }
+}
+
+/// The whole dataset. Immutable once built; wrap it in an `Arc` to share.
+#[derive(Debug)]
+pub struct Catalog {
+    /// The dataset's own description.
+    pub dataset: DatasetMeta,
+    layers: Vec<Layer>,
+    version: String,
+}
+
+impl Catalog {
+    /// Loads and validates the dataset whose manifest is `dir/layers.toml`
+    /// (or `dir`, when it names a file). Fails with every problem found.
+    pub fn load(dir: &Path) -> Result<Catalog, LoadError> {
+        let raw = load::read_dataset(dir)?;
+        let layers = raw
+            .layers
+            .into_iter()
+            .map(|(meta, features)| Layer::new(meta, features))
+            .collect();
+        Ok(Catalog {
+            dataset: raw.manifest.dataset,
+            layers,
+            version: raw.version,
+        })
+    }
+
+    /// Builds a catalog from layers already in memory (tests, benches).
+    pub fn from_layers(dataset: DatasetMeta, layers: Vec<Layer>) -> Catalog {
+        let mut h = Fnv64::new();
+        for layer in &layers {
+            h.write(layer.id().as_bytes());
+            for f in &layer.features {
+                h.write(f.id.as_bytes());
+                h.write(format!("{:?}", f.geometry).as_bytes());
+            }
+        }
+        Catalog {
+            dataset,
+            layers,
+            version: format!("{:016x}", h.finish()),
+        }
+    }
+
+    /// The layers, in drawing order.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The layer with this id.
+    pub fn layer(&self, id: &str) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.id() == id)
+    }
+
+    /// A hash of every input byte: changes whenever the data does. Cache
+    /// keys and ETags include it so that no answer outlives its data.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+}

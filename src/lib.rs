@@ -1,0 +1,14 @@
+//! shanshui: vector tiles and planners' spatial questions over GIS layers of
+//! protected areas and rural projects.
+//!
+//! The core — [`catalog`], [`index`], [`query`] — knows nothing of HTTP;
+//! the command line ([`cli`]) is a thin adapter over it.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod catalog;
+pub mod cli;
+pub mod index;
+pub mod query;
+
+pub use catalog::{Catalog, Feature, Layer, LoadError};

@@ -1,0 +1,233 @@
+//! Answers written out: a table for people, CSV for spreadsheets, GeoJSON
+//! for maps and GIS. The same columns in each, chosen by what the answer
+//! holds; numbers rounded to what the data can support (a square metre,
+//! a decimetre).
+
+use super::{Hit, Overlap};
+use serde_json::{json, Map, Value};
+
+/// A column of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// The layer id.
+    Layer,
+    /// The feature id.
+    Id,
+    /// `name_zh`.
+    NameZh,
+    /// `name_en`.
+    NameEn,
+    /// `inside`, `partly`, `touches`.
+    Relation,
+    /// Overlap area, hectares.
+    OverlapHa,
+    /// Overlap length, metres.
+    OverlapM,
+    /// Share of the feature inside, 0 to 1.
+    OverlapFraction,
+    /// Geodesic distance, metres.
+    DistanceM,
+}
+
+impl Column {
+    /// The column's header, also its GeoJSON property name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::Layer => "layer",
+            Column::Id => "id",
+            Column::NameZh => "name_zh",
+            Column::NameEn => "name_en",
+            Column::Relation => "relation",
+            Column::OverlapHa => "overlap_ha",
+            Column::OverlapM => "overlap_m",
+            Column::OverlapFraction => "overlap_fraction",
+            Column::DistanceM => "distance_m",
+        }
+    }
+
+    fn value(self, hit: &Hit) -> Option<Value> {
+        let area = match hit.overlap {
+            Some(Overlap::Area { ha, fraction }) => Some((ha, fraction)),
+            _ => None,
+        };
+        let length = match hit.overlap {
+            Some(Overlap::Length { m, fraction }) => Some((m, fraction)),
+            _ => None,
+        };
+        match self {
+            Column::Layer => Some(json!(hit.layer.id())),
+            Column::Id => Some(json!(hit.feature.id)),
+            Column::NameZh => Some(json!(hit.feature.name_zh())),
+            Column::NameEn => Some(json!(hit.feature.name_en())),
+            Column::Relation => hit.relation.map(|r| json!(r.as_str())),
+            Column::OverlapHa => area.map(|(ha, _)| json!(round(ha, 4))),
+            Column::OverlapM => length.map(|(m, _)| json!(round(m, 1))),
+            Column::OverlapFraction => area
+                .map(|a| a.1)
+                .or(length.map(|l| l.1))
+                .map(|f| json!(round(f, 4))),
+            Column::DistanceM => hit.distance_m.map(|d| json!(round(d, 1))),
+        }
+    }
+}
+
+/// The columns an answer needs: always layer, id and names; the measures
+/// that at least one hit has.
+pub fn columns(hits: &[Hit]) -> Vec<Column> {
+    let mut cols = vec![Column::Layer, Column::Id, Column::NameZh, Column::NameEn];
+    let optional = [
+        Column::Relation,
+        Column::OverlapHa,
+        Column::OverlapM,
+        Column::OverlapFraction,
+        Column::DistanceM,
+    ];
+    for c in optional {
+        if hits.iter().any(|h| c.value(h).is_some()) {
+            cols.push(c);
+        }
+    }
+    cols
+}
+
+/// Rounds to `places` decimals.
+fn round(x: f64, places: i32) -> f64 {
+    let k = 10f64.powi(places);
+    (x * k).round() / k
+}
+
+fn cell(v: Option<Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s,
+        Some(other) => other.to_string(),
+    }
+}
+
+/// A plain-text table, columns aligned (CJK characters count double).
+pub fn table(hits: &[Hit]) -> String {
+    let cols = columns(hits);
+    let rows: Vec<Vec<String>> = hits
+        .iter()
+        .map(|h| cols.iter().map(|c| cell(c.value(h))).collect())
+        .collect();
+    let mut widths: Vec<usize> = cols.iter().map(|c| c.name().len()).collect();
+    for row in &rows {
+        for (w, s) in widths.iter_mut().zip(row) {
+            *w = (*w).max(display_width(s));
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(s, w)| format!("{s}{}", " ".repeat(w - display_width(s))))
+            .collect();
+        out.push_str(parts.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(cols.iter().map(|c| c.name()).collect());
+    for row in &rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    let n = hits.len();
+    out.push_str(&format!("({n} feature{})\n", if n == 1 { "" } else { "s" }));
+    out
+}
+
+/// Terminal columns a string takes: East Asian wide characters count two.
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let u = c as u32;
+            let wide = matches!(u,
+                0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+                | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+                | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6);
+            if wide {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// CSV (RFC 4180) with a header row, UTF-8.
+pub fn csv(hits: &[Hit]) -> String {
+    let cols = columns(hits);
+    let mut out = String::new();
+    let header: Vec<String> = cols.iter().map(|c| csv_field(c.name())).collect();
+    out.push_str(&header.join(","));
+    out.push_str("\r\n");
+    for h in hits {
+        let row: Vec<String> = cols.iter().map(|c| csv_field(&cell(c.value(h)))).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A GeoJSON FeatureCollection: each feature with its own properties, plus
+/// `layer` and the answer's measures (`relation`, `overlap_ha`, …).
+pub fn geojson(hits: &[Hit]) -> geojson::FeatureCollection {
+    let cols = columns(hits);
+    let features = hits
+        .iter()
+        .map(|h| {
+            let mut props: Map<String, Value> = h.feature.properties.clone();
+            for c in &cols {
+                if let Some(v) = c.value(h) {
+                    props.insert(c.name().to_string(), v);
+                }
+            }
+            geojson::Feature {
+                bbox: None,
+                geometry: Some(geojson::Geometry::new(geojson::GeometryValue::from(
+                    &h.feature.geometry,
+                ))),
+                id: Some(geojson::feature::Id::String(h.feature.id.clone())),
+                properties: Some(props),
+                foreign_members: None,
+            }
+        })
+        .collect();
+    geojson::FeatureCollection {
+        bbox: None,
+        features,
+        foreign_members: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_what_needs_quoting() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn chinese_is_double_width() {
+        assert_eq!(display_width("密云"), 4);
+        assert_eq!(display_width("zone-1"), 6);
+    }
+
+    #[test]
+    fn rounding() {
+        assert_eq!(round(1.23456, 2), 1.23);
+        assert_eq!(round(0.00005, 4), 0.0001);
+    }
+}

@@ -1,0 +1,81 @@
+//! Helpers shared by the test modules.
+
+use shanshui::Catalog;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The bundled data folder.
+pub fn geodata_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata")
+}
+
+/// The bundled catalog, loaded once per test run.
+pub fn bundled() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::load(&geodata_dir()).expect("bundled data loads"))
+}
+
+/// A scratch dataset: a manifest with one layer `l` of `kind`, whose file
+/// holds `geojson`.
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn one_layer(kind: &str, geojson: &str) -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("layers.toml"),
+            format!(
+                r#"[dataset]
+id = "scratch"
+title = {{ zh = "测试", en = "Scratch" }}
+
+[[layers]]
+id = "l"
+title = {{ zh = "层", en = "Layer" }}
+file = "l.geojson"
+geometry = "{kind}"
+id_property = "id"
+"#
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("l.geojson"), geojson).unwrap();
+        Scratch { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The load error's text; panics if the data loads.
+    pub fn error(&self) -> String {
+        match Catalog::load(self.path()) {
+            Ok(_) => panic!("expected the scratch data to be rejected"),
+            Err(e) => e.to_string(),
+        }
+    }
+}
+
+/// A FeatureCollection of the given features (JSON texts).
+pub fn collection(features: &[String]) -> String {
+    format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
+    )
+}
+
+/// A feature with id `id` and the given geometry JSON.
+pub fn feature(id: &str, geometry: &str) -> String {
+    format!(r#"{{"type":"Feature","properties":{{"id":"{id}"}},"geometry":{geometry}}}"#)
+}
+
+/// A square polygon geometry JSON, side `s` degrees, corner at (x, y).
+pub fn square(x: f64, y: f64, s: f64) -> String {
+    format!(
+        r#"{{"type":"Polygon","coordinates":[[[{x},{y}],[{x1},{y}],[{x1},{y1}],[{x},{y1}],[{x},{y}]]]}}"#,
+        x1 = x + s,
+        y1 = y + s
+    )
+}
