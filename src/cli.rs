@@ -1,7 +1,7 @@
 //! The command line: `check` the data, ask the planner's `query`s. A thin
 //! adapter over the core: parse arguments, call, print.
 
-use crate::catalog::{Catalog, GeometryKind};
+use crate::catalog::Catalog;
 use crate::query::{self, geodesic, output, Hit, QueryError, Target};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -264,7 +264,7 @@ pub fn summary(catalog: &Catalog, dir: &Path) -> String {
         catalog.version()
     );
     out.push_str(&format!(
-        "{:<18} {:<8} {:>8}  {:<37} {:>14}\n",
+        "{:<16} {:<8} {:>8}  {:<37} {:>22}\n",
         "layer", "kind", "features", "bounds (lon/lat)", "total"
     ));
     let mut total_features = 0;
@@ -279,27 +279,24 @@ pub fn summary(catalog: &Catalog, dir: &Path) -> String {
                 b.max().y
             )
         });
-        let total = match layer.meta.geometry {
-            GeometryKind::Polygon => {
-                let m2: f64 = layer
-                    .features
-                    .iter()
-                    .map(|f| geodesic::area_m2(&f.geometry))
-                    .sum();
-                format!("{:.1} ha", m2 / 10_000.0)
-            }
-            GeometryKind::Line => {
-                let m: f64 = layer
-                    .features
-                    .iter()
-                    .map(|f| geodesic::length_m(&f.geometry))
-                    .sum();
-                format!("{:.2} km", m / 1_000.0)
-            }
-            GeometryKind::Point => "-".to_string(),
+        let m2: f64 = layer
+            .features
+            .iter()
+            .map(|f| geodesic::area_m2(&f.geometry))
+            .sum();
+        let m: f64 = layer
+            .features
+            .iter()
+            .map(|f| geodesic::length_m(&f.geometry))
+            .sum();
+        let total = match (m2 > 0.0, m > 0.0) {
+            (true, true) => format!("{:.1} ha, {:.2} km", m2 / 10_000.0, m / 1_000.0),
+            (true, false) => format!("{:.1} ha", m2 / 10_000.0),
+            (false, true) => format!("{:.2} km", m / 1_000.0),
+            (false, false) => "-".to_string(),
         };
         out.push_str(&format!(
-            "{:<18} {:<8} {:>8}  {:<37} {:>14}\n",
+            "{:<16} {:<8} {:>8}  {:<37} {:>22}\n",
             layer.id(),
             layer.meta.geometry.to_string(),
             layer.features.len(),

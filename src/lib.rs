@@ -10,5 +10,6 @@ pub mod catalog;
 pub mod cli;
 pub mod index;
 pub mod query;
+pub mod tile;
 
 pub use catalog::{Catalog, Feature, Layer, LoadError};

@@ -1,6 +1,6 @@
 //! A feature of a layer: its id, geometry in WGS84 lon/lat, and properties.
 
-use geo::{BoundingRect, Geometry, Rect};
+use geo::{BoundingRect, Geometry, MapCoords, Rect};
 use serde_json::{Map, Value};
 
 /// One feature, as loaded and validated.
@@ -11,8 +11,11 @@ pub struct Feature {
     /// A stable numeric id derived from the layer and the id, below 2^53 so
     /// that JavaScript clients read it exactly; the MVT feature id.
     pub fid: u64,
-    /// The geometry, WGS84 longitude/latitude.
+    /// The geometry, WGS84 longitude/latitude: what queries measure.
     pub geometry: Geometry<f64>,
+    /// The same geometry in Web Mercator metres, projected once at load:
+    /// what tiles are cut from.
+    pub mercator: Geometry<f64>,
     /// The GeoJSON properties, as in the file.
     pub properties: Map<String, Value>,
     /// The geometry's bounding box.
@@ -32,6 +35,7 @@ impl Feature {
         Some(Feature {
             fid: stable_fid(layer_id, &id),
             id,
+            mercator: geometry.map_coords(crate::tile::grid::project),
             geometry,
             properties,
             bbox,

@@ -280,6 +280,8 @@ fn check_coordinates(kind: GeometryKind, gtype: &str, coords: &Value, out: &mut 
             String::new()
         };
         match kind {
+            // `parse_geometry` passes the geometry's own kind, never Any.
+            GeometryKind::Any => {}
             GeometryKind::Point => {
                 if let Err(e) = position(part) {
                     out.push(e);

@@ -12,7 +12,7 @@
 //! title = { zh = "密云区界", en = "Miyun District boundary" }
 //! description = "…"
 //! file = "district.geojson"
-//! geometry = "polygon"   # point | line | polygon
+//! geometry = "polygon"   # point | line | polygon | any
 //! id_property = "id"
 //! minzoom = 0
 //! maxzoom = 14
@@ -103,6 +103,9 @@ pub enum GeometryKind {
     Line,
     /// `Polygon` or `MultiPolygon`.
     Polygon,
+    /// Any of the above, mixed in one layer (a layer of projects that are
+    /// sites, roads and areas).
+    Any,
 }
 
 impl GeometryKind {
@@ -113,6 +116,15 @@ impl GeometryKind {
             (GeometryKind::Point, "Point" | "MultiPoint")
                 | (GeometryKind::Line, "LineString" | "MultiLineString")
                 | (GeometryKind::Polygon, "Polygon" | "MultiPolygon")
+                | (
+                    GeometryKind::Any,
+                    "Point"
+                        | "MultiPoint"
+                        | "LineString"
+                        | "MultiLineString"
+                        | "Polygon"
+                        | "MultiPolygon"
+                )
         )
     }
 
@@ -122,6 +134,7 @@ impl GeometryKind {
             GeometryKind::Point => "Point or MultiPoint",
             GeometryKind::Line => "LineString or MultiLineString",
             GeometryKind::Polygon => "Polygon or MultiPolygon",
+            GeometryKind::Any => "Point, LineString, Polygon or their Multi",
         }
     }
 }
@@ -132,6 +145,7 @@ impl fmt::Display for GeometryKind {
             GeometryKind::Point => "point",
             GeometryKind::Line => "line",
             GeometryKind::Polygon => "polygon",
+            GeometryKind::Any => "any",
         })
     }
 }
@@ -254,5 +268,7 @@ geometry = "polygon"
         assert!(GeometryKind::Line.admits("MultiLineString"));
         assert!(!GeometryKind::Line.admits("Polygon"));
         assert!(GeometryKind::Point.admits("MultiPoint"));
+        assert!(GeometryKind::Any.admits("LineString") && GeometryKind::Any.admits("Point"));
+        assert!(!GeometryKind::Any.admits("GeometryCollection"));
     }
 }

@@ -1,1 +1,266 @@
-//! placeholder
+//! The `shanshui` command, run as a user runs it: exit codes, output
+//! formats, and messages for mistakes.
+
+use crate::util::{collection, feature, geodata_dir, square, Scratch};
+use std::process::{Command, Output};
+
+fn shanshui(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shanshui"))
+        .args(args)
+        .env_remove("SHANSHUI_DATA")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn check_prints_a_summary_of_every_layer() {
+    let o = shanshui(&["check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for layer in [
+        "district",
+        "reservoir_zones",
+        "nature_reserves",
+        "reservoir",
+        "tourism_belts",
+        "projects",
+        "villages",
+    ] {
+        assert!(out.contains(layer), "summary lacks {layer}:\n{out}");
+    }
+    assert!(out.contains(" ha") && out.contains(" km"), "{out}");
+    assert!(out.contains("all layers valid"), "{out}");
+}
+
+#[test]
+fn check_on_bad_data_exits_1_and_names_the_problem() {
+    let open =
+        r#"{"type":"Polygon","coordinates":[[[117,40],[117.1,40],[117.1,40.1],[117,40.1]]]}"#;
+    let s = Scratch::one_layer("polygon", &collection(&[feature("a", open)]));
+    let o = shanshui(&["check", "--data", s.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("l.geojson: feature #0 (id \"a\"): exterior ring is not closed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn within_as_geojson_is_a_feature_collection_with_measures() {
+    let o = shanshui(&[
+        "query",
+        "within",
+        "--layer",
+        "projects",
+        "--zone",
+        "reservoir_zones/zone-1",
+        "--partly",
+        "--format",
+        "geojson",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["type"], "FeatureCollection");
+    let features = v["features"].as_array().unwrap();
+    assert!(!features.is_empty());
+    for f in features {
+        let rel = f["properties"]["relation"].as_str().unwrap();
+        assert!(["inside", "partly", "touches"].contains(&rel));
+        assert_eq!(f["properties"]["layer"], "projects");
+        assert!(f["geometry"]["type"].is_string());
+    }
+    assert!(features
+        .iter()
+        .any(|f| f["properties"]["overlap_ha"].is_number()));
+}
+
+#[test]
+fn within_as_csv_has_a_header_and_one_row_per_feature() {
+    let csv = shanshui(&[
+        "query",
+        "within",
+        "--layer",
+        "projects",
+        "--zone",
+        "reservoir_zones/zone-1",
+        "--partly",
+        "--format",
+        "csv",
+    ]);
+    let json = shanshui(&[
+        "query",
+        "within",
+        "--layer",
+        "projects",
+        "--zone",
+        "reservoir_zones/zone-1",
+        "--partly",
+        "--format",
+        "geojson",
+    ]);
+    let text = stdout(&csv);
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("layer,id,name_zh,name_en,relation"));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(lines.count(), v["features"].as_array().unwrap().len());
+}
+
+#[test]
+fn a_geometry_file_can_be_the_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zone.geojson");
+    // A box around Miyun town, where the district's offices and many
+    // society projects are.
+    std::fs::write(&path, square(116.80, 40.34, 0.08)).unwrap();
+    let o = shanshui(&[
+        "query",
+        "within",
+        "--layer",
+        "villages",
+        "--zone",
+        &format!("@{}", path.display()),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).lines().count() > 2, "{}", stdout(&o));
+}
+
+#[test]
+fn at_nearest_and_near_answer() {
+    let at = shanshui(&["query", "at", "--lon", "116.95", "--lat", "40.50"]);
+    assert!(at.status.success(), "{}", stderr(&at));
+    assert!(stdout(&at).contains("district"), "{}", stdout(&at));
+
+    let nearest = shanshui(&[
+        "query", "nearest", "--layer", "villages", "--lon", "116.84", "--lat", "40.38", "-k", "3",
+    ]);
+    assert!(nearest.status.success(), "{}", stderr(&nearest));
+    assert!(
+        stdout(&nearest).contains("(3 features)"),
+        "{}",
+        stdout(&nearest)
+    );
+
+    let near = shanshui(&[
+        "query",
+        "near",
+        "--layer",
+        "villages",
+        "--of",
+        "tourism_belts/belt-north",
+        "--distance",
+        "2000",
+        "--format",
+        "csv",
+    ]);
+    assert!(near.status.success(), "{}", stderr(&near));
+    assert!(stdout(&near).starts_with("layer,id,name_zh,name_en,distance_m"));
+}
+
+#[test]
+fn mistakes_exit_2_with_a_message_that_says_what_to_fix() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "query",
+                "within",
+                "--layer",
+                "nope",
+                "--zone",
+                "reservoir_zones/zone-1",
+            ],
+            "no layer `nope`; the layers are: district",
+        ),
+        (
+            &[
+                "query",
+                "within",
+                "--layer",
+                "projects",
+                "--zone",
+                "reservoir_zones/zone-9",
+            ],
+            "layer `reservoir_zones` has no feature `zone-9`",
+        ),
+        (
+            &["query", "within", "--layer", "projects", "--zone", "zone-1"],
+            "neither a feature reference",
+        ),
+        (
+            &[
+                "query",
+                "within",
+                "--layer",
+                "projects",
+                "--zone",
+                "villages/v-110118100201",
+            ],
+            "a zone must be a Polygon or MultiPolygon",
+        ),
+        (
+            &[
+                "query",
+                "within",
+                "--layer",
+                "projects",
+                "--zone",
+                "{\"type\":\"Polygon\"",
+            ],
+            "malformed JSON",
+        ),
+        (
+            &["query", "at", "--lon", "216", "--lat", "40"],
+            "longitude 216 is outside -180..180",
+        ),
+        (
+            &[
+                "query", "nearest", "--layer", "villages", "--lon", "117", "--lat", "40", "-k", "0",
+            ],
+            "ask for 1 to",
+        ),
+        (
+            &[
+                "query",
+                "near",
+                "--layer",
+                "villages",
+                "--lon",
+                "117",
+                "--lat",
+                "40",
+                "--distance",
+                "-5",
+            ],
+            "must be between 0 and",
+        ),
+    ];
+    for (args, expect) in cases {
+        let o = shanshui(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn data_flag_reads_another_district() {
+    let s = Scratch::one_layer(
+        "polygon",
+        &collection(&[feature("a", &square(10.0, 50.0, 0.1))]),
+    );
+    let o = shanshui(&["check", "--data", s.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("scratch"));
+    assert!(geodata_dir().join("layers.toml").is_file());
+}

@@ -1,0 +1,16 @@
+//! Mapbox Vector Tiles from the catalog: search the buffered tile, clip,
+//! simplify for the zoom, snap to the grid, repair or drop what snapping
+//! broke, fix the winding, encode. Knows nothing of HTTP.
+
+mod clip;
+mod encode;
+mod error;
+pub mod grid;
+mod render;
+mod snap;
+
+pub use encode::{encode, EncodeError, EncodeFeature};
+pub use error::TileError;
+pub use grid::TileCoord;
+pub use render::{render, Tile, TileOptions};
+pub use snap::{snap, twice_area, TileGeometry};

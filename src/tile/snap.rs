@@ -1,0 +1,228 @@
+//! Simplify for the zoom, snap to the integer grid, and make sure what is
+//! left is what MVT 2.1 (§4.3.4) allows: no repeated points, rings with
+//! three or more distinct points, an area, no self-intersection, exterior
+//! rings with positive area (clockwise on screen) and holes negative.
+//! A polygon that snapping broke is repaired by re-noding it; one that
+//! cannot be repaired is dropped, never emitted.
+
+use geo::{BooleanOps, Geometry, LineString, MultiPolygon, Polygon, Simplify, Validation};
+
+/// A point in tile coordinates.
+pub type Pt = (i32, i32);
+
+/// A geometry ready to encode: integer tile coordinates, rings open (the
+/// encoder closes them), exterior ring first in each polygon.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TileGeometry {
+    /// One or more points.
+    Points(Vec<Pt>),
+    /// One or more lines, each of two or more distinct points.
+    Lines(Vec<Vec<Pt>>),
+    /// One or more polygons, each a list of rings, exterior first.
+    Polygons(Vec<Vec<Vec<Pt>>>),
+}
+
+/// Simplifies (by `tolerance` tile units, 0 for none) and snaps a clipped
+/// tile-space geometry. `None` when nothing valid is left.
+pub fn snap(g: &Geometry<f64>, tolerance: f64) -> Option<TileGeometry> {
+    match g {
+        Geometry::Point(p) => Some(TileGeometry::Points(vec![round(p.0)])),
+        Geometry::MultiPoint(mp) => {
+            let mut pts: Vec<Pt> = mp.iter().map(|p| round(p.0)).collect();
+            pts.sort_unstable();
+            pts.dedup();
+            Some(TileGeometry::Points(pts))
+        }
+        Geometry::LineString(ls) => lines(std::slice::from_ref(ls), tolerance),
+        Geometry::MultiLineString(mls) => lines(&mls.0, tolerance),
+        Geometry::Polygon(p) => polygons(std::slice::from_ref(p), tolerance),
+        Geometry::MultiPolygon(mp) => polygons(&mp.0, tolerance),
+        _ => None,
+    }
+}
+
+fn round(c: geo::Coord<f64>) -> Pt {
+    (c.x.round() as i32, c.y.round() as i32)
+}
+
+/// Rounds a line's points and drops consecutive repeats.
+fn snap_path(ls: &LineString<f64>) -> Vec<Pt> {
+    let mut out: Vec<Pt> = Vec::with_capacity(ls.0.len());
+    for c in &ls.0 {
+        let p = round(*c);
+        if out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn lines(ls: &[LineString<f64>], tolerance: f64) -> Option<TileGeometry> {
+    let kept: Vec<Vec<Pt>> = ls
+        .iter()
+        .map(|l| {
+            let s = if tolerance > 0.0 {
+                l.simplify(tolerance)
+            } else {
+                l.clone()
+            };
+            snap_path(&s)
+        })
+        .filter(|p| p.len() >= 2)
+        .collect();
+    (!kept.is_empty()).then_some(TileGeometry::Lines(kept))
+}
+
+fn polygons(ps: &[Polygon<f64>], tolerance: f64) -> Option<TileGeometry> {
+    let simplified: Vec<Polygon<f64>> = ps.iter().map(|p| simplify_polygon(p, tolerance)).collect();
+    let mut snapped = snap_polygons(&simplified);
+    // Snapping can fold a ring onto itself; re-node and snap again.
+    for _ in 0..3 {
+        let valid = to_geo(&snapped).is_valid();
+        if valid {
+            break;
+        }
+        let renoded = to_geo(&snapped).union(&MultiPolygon::new(vec![]));
+        snapped = snap_polygons(&renoded.0);
+    }
+    if snapped.is_empty() || !to_geo(&snapped).is_valid() {
+        return None;
+    }
+    for poly in &mut snapped {
+        for (i, ring) in poly.iter_mut().enumerate() {
+            let positive = twice_area(ring) > 0;
+            if (i == 0) != positive {
+                ring.reverse();
+            }
+        }
+    }
+    Some(TileGeometry::Polygons(snapped))
+}
+
+/// Ramer–Douglas–Peucker on each ring, keeping a ring whole where
+/// simplifying would collapse it, so small features do not vanish.
+fn simplify_polygon(p: &Polygon<f64>, tolerance: f64) -> Polygon<f64> {
+    if tolerance <= 0.0 {
+        return p.clone();
+    }
+    let ring = |r: &LineString<f64>| {
+        let s = r.simplify(tolerance);
+        if s.0.len() >= 4 {
+            s
+        } else {
+            r.clone()
+        }
+    };
+    Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect())
+}
+
+/// Snaps each ring; drops holes that collapse, and polygons whose exterior
+/// collapses.
+fn snap_polygons(ps: &[Polygon<f64>]) -> Vec<Vec<Vec<Pt>>> {
+    let mut out = Vec::new();
+    for p in ps {
+        let Some(exterior) = snap_ring(p.exterior()) else {
+            continue;
+        };
+        let mut rings = vec![exterior];
+        rings.extend(p.interiors().iter().filter_map(snap_ring));
+        out.push(rings);
+    }
+    out
+}
+
+/// An open ring of distinct consecutive points with an area, or `None`.
+fn snap_ring(r: &LineString<f64>) -> Option<Vec<Pt>> {
+    let mut pts = snap_path(r);
+    while pts.len() > 1 && pts.first() == pts.last() {
+        pts.pop();
+    }
+    (pts.len() >= 3 && twice_area(&pts) != 0).then_some(pts)
+}
+
+/// Twice the signed area by the surveyor's formula, exact in integers.
+pub fn twice_area(ring: &[Pt]) -> i64 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            i64::from(a.0) * i64::from(b.1) - i64::from(b.0) * i64::from(a.1)
+        })
+        .sum()
+}
+
+fn to_geo(ps: &[Vec<Vec<Pt>>]) -> MultiPolygon<f64> {
+    let ring = |r: &Vec<Pt>| {
+        LineString::from(
+            r.iter()
+                .map(|&(x, y)| (f64::from(x), f64::from(y)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    MultiPolygon::new(
+        ps.iter()
+            .map(|rings| Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect()))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn exterior_positive_holes_negative() {
+        // A square with a hole, both rings given in the "wrong" direction.
+        let p = Geometry::Polygon(Polygon::new(
+            LineString::from(vec![
+                (0.0, 0.0),
+                (0.0, 100.0),
+                (100.0, 100.0),
+                (100.0, 0.0),
+                (0.0, 0.0),
+            ]),
+            vec![LineString::from(vec![
+                (10.0, 10.0),
+                (90.0, 10.0),
+                (90.0, 90.0),
+                (10.0, 90.0),
+                (10.0, 10.0),
+            ])],
+        ));
+        let Some(TileGeometry::Polygons(ps)) = snap(&p, 0.0) else {
+            panic!()
+        };
+        assert!(twice_area(&ps[0][0]) > 0);
+        assert!(twice_area(&ps[0][1]) < 0);
+    }
+
+    #[test]
+    fn a_sliver_that_snaps_to_nothing_is_dropped() {
+        let sliver =
+            Geometry::Polygon(polygon![(x: 0.1, y: 0.1), (x: 50.2, y: 0.2), (x: 50.1, y: 0.3)]);
+        assert_eq!(snap(&sliver, 0.0), None);
+    }
+
+    #[test]
+    fn repeated_points_are_removed() {
+        let line = Geometry::LineString(LineString::from(vec![
+            (0.1, 0.1),
+            (0.2, 0.2),
+            (5.0, 5.0),
+            (5.1, 4.9),
+        ]));
+        assert_eq!(
+            snap(&line, 0.0),
+            Some(TileGeometry::Lines(vec![vec![(0, 0), (5, 5)]]))
+        );
+    }
+
+    #[test]
+    fn small_polygons_survive_simplification() {
+        let tiny = Geometry::Polygon(
+            polygon![(x: 0.0, y: 0.0), (x: 3.0, y: 0.0), (x: 3.0, y: 3.0), (x: 0.0, y: 3.0)],
+        );
+        assert!(snap(&tiny, 4.0).is_some());
+    }
+}
