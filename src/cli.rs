@@ -2,7 +2,9 @@
 //! adapter over the core: parse arguments, call, print.
 
 use crate::catalog::Catalog;
+use crate::http::{app, AppState, ServerConfig};
 use crate::query::{self, geodesic, output, Hit, QueryError, Target};
+use crate::tile::{render, TileCoord, TileOptions};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -23,8 +25,23 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the layers as vector tiles, TileJSON and a catalog over HTTP
+    /// (what `shanshui` with no command does).
+    Serve(ServeArgs),
     /// Load and validate every layer; print a summary, or every problem found.
     Check,
+    /// Render one tile and print what a client decodes from it: layers,
+    /// feature counts, ids, bytes.
+    Tile {
+        /// The tile, `z/x/y` (e.g. 12/3374/1548).
+        tile: String,
+        /// Only these layers (repeat the flag); all layers by default.
+        #[arg(long)]
+        layer: Vec<String>,
+        /// Tile buffer in tile units (of 4096).
+        #[arg(long, default_value_t = 64)]
+        buffer: u32,
+    },
     /// Ask a planner's question.
     #[command(subcommand)]
     Query(QueryCommand),
@@ -112,6 +129,32 @@ enum QueryCommand {
     },
 }
 
+#[derive(Debug, Clone, Parser)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// The URL clients reach the server at, when behind a proxy; TileJSON
+    /// and style URLs are built from it instead of the request's Host.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Memory for rendered tiles, in MiB (0 turns the cache off).
+    #[arg(long, default_value_t = 256)]
+    cache_mb: u64,
+    /// Tile buffer in tile units (of 4096): geometry kept beyond the edge.
+    #[arg(long, default_value_t = 64)]
+    buffer: u32,
+    /// Cache-Control header sent with tiles and TileJSON.
+    #[arg(long, default_value = "public, max-age=3600")]
+    cache_control: String,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs::parse_from(["serve"])
+    }
+}
+
 #[derive(Debug, Args)]
 struct Out {
     /// Output format.
@@ -154,10 +197,15 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let dir = cli.data.unwrap_or_else(default_data_dir);
     match cli.command {
-        None => {
+        None => serve(&dir, ServeArgs::default()),
+        Some(Command::Serve(args)) => serve(&dir, args),
+        Some(Command::Tile {
+            tile,
+            layer,
+            buffer,
+        }) => {
             let catalog = Catalog::load(&dir)?;
-            print!("{}", summary(&catalog, &dir));
-            println!("\nAsk a question with `shanshui query --help`.");
+            print!("{}", tile_summary(&catalog, &tile, &layer, buffer)?);
             Ok(())
         }
         Some(Command::Check) => {
@@ -173,6 +221,125 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .try_init();
+    let catalog = Catalog::load(dir)?;
+    if args.buffer > 2048 {
+        anyhow::bail!(
+            "--buffer {} is too large; use 0 to 2048 tile units",
+            args.buffer
+        );
+    }
+    if let Some(url) = &args.public_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            anyhow::bail!("--public-url must start with http:// or https://, not `{url}`");
+        }
+    }
+    axum::http::HeaderValue::from_str(&args.cache_control).map_err(|_| {
+        anyhow::anyhow!(
+            "--cache-control `{}` is not a valid header value",
+            args.cache_control
+        )
+    })?;
+    let layers = catalog.layers().len();
+    let features: usize = catalog.layers().iter().map(|l| l.features.len()).sum();
+    let name = format!("{} ({})", catalog.dataset.title.en, catalog.dataset.id);
+    let options = TileOptions {
+        buffer: args.buffer,
+        ..TileOptions::default()
+    };
+    let config = ServerConfig {
+        public_url: args.public_url.clone(),
+        cache_control: args.cache_control.clone(),
+    };
+    let state = AppState::new(
+        catalog,
+        config,
+        options,
+        args.cache_mb.saturating_mul(1 << 20),
+    );
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        let base = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        println!("shanshui: serving {name}, {layers} layers, {features} features");
+        println!("  {base}/            (the catalog is at {base}/catalog)");
+        println!("  {base}/tiles.json  (TileJSON)");
+        println!("  {base}/tiles/{{z}}/{{x}}/{{y}}.mvt");
+        println!("press Ctrl-C to stop");
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("the server stopped with an error")
+    })
+}
+
+/// What `shanshui tile` prints: the tile decoded as a client decodes it.
+fn tile_summary(
+    catalog: &Catalog,
+    tile: &str,
+    layers: &[String],
+    buffer: u32,
+) -> anyhow::Result<String> {
+    let coord = TileCoord::parse(tile)?;
+    let options = TileOptions {
+        buffer,
+        ..TileOptions::default()
+    };
+    let selected = (!layers.is_empty()).then_some(layers);
+    let rendered = render(catalog, coord, selected, &options)?;
+    let b = coord.bounds_lonlat();
+    let mut out = format!(
+        "tile {coord}: lon {:.5}..{:.5}, lat {:.5}..{:.5}; {} bytes\n",
+        b.min().x,
+        b.max().x,
+        b.min().y,
+        b.max().y,
+        rendered.bytes.len()
+    );
+    if rendered.bytes.is_empty() {
+        out.push_str("empty: no layer has a feature here (the server answers 204)\n");
+        return Ok(out);
+    }
+    let reader = mvt_reader::Reader::new(rendered.bytes)
+        .map_err(|e| anyhow::anyhow!("the tile does not decode: {e:?}"))?;
+    let names = reader
+        .get_layer_names()
+        .map_err(|e| anyhow::anyhow!("the tile does not decode: {e:?}"))?;
+    for (i, name) in names.iter().enumerate() {
+        let features = reader
+            .get_features(i)
+            .map_err(|e| anyhow::anyhow!("layer {name} does not decode: {e:?}"))?;
+        let layer = catalog.layer(name);
+        let ids: Vec<String> = features
+            .iter()
+            .map(|f| {
+                let fid = f.id.unwrap_or(0);
+                layer
+                    .and_then(|l| l.features.iter().find(|x| x.fid == fid))
+                    .map_or(format!("#{fid}"), |x| x.id.clone())
+            })
+            .collect();
+        out.push_str(&format!(
+            "{name}: {} features: {}\n",
+            features.len(),
+            ids.join(", ")
+        ));
+    }
+    Ok(out)
 }
 
 /// The bundled data: `./geodata` when run from the project's folder,
@@ -227,7 +394,7 @@ fn answer(catalog: &Catalog, q: QueryCommand) -> anyhow::Result<String> {
             (query::near(catalog, &layer, &from, distance)?, out)
         }
     };
-    Ok(render(&hits, out.format))
+    Ok(format_hits(&hits, out.format))
 }
 
 /// A target from the command line: `@file` is read, anything else parsed.
@@ -239,7 +406,7 @@ fn target(catalog: &Catalog, spec: &str) -> anyhow::Result<Target> {
     Target::parse(catalog, spec).map_err(|e: QueryError| e.into())
 }
 
-fn render(hits: &[Hit], format: Format) -> String {
+fn format_hits(hits: &[Hit], format: Format) -> String {
     match format {
         Format::Table => output::table(hits),
         Format::Csv => output::csv(hits),

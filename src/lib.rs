@@ -6,8 +6,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod catalog;
 pub mod cli;
+pub mod http;
 pub mod index;
 pub mod query;
 pub mod tile;

@@ -7,10 +7,12 @@ mod encode;
 mod error;
 pub mod grid;
 mod render;
+mod service;
 mod snap;
 
 pub use encode::{encode, EncodeError, EncodeFeature};
 pub use error::TileError;
 pub use grid::TileCoord;
 pub use render::{render, Tile, TileOptions};
+pub use service::TileService;
 pub use snap::{snap, twice_area, TileGeometry};

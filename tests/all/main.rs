@@ -1,8 +1,10 @@
 //! The integration tests: one harness, one module per concern.
 
 mod cli;
+mod http;
 mod load_errors;
 mod planner;
 mod rtree_props;
 mod seeds;
+mod tiles;
 mod util;

@@ -1,0 +1,146 @@
+//! Rendered tiles kept in memory, bounded by bytes. Keys carry the
+//! catalog's version, so a tile of old data can never answer for new data.
+
+use crate::tile::TileCoord;
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+use std::sync::Arc;
+
+/// What identifies a rendered tile.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TileKey {
+    /// The catalog version the tile was cut from.
+    pub version: Arc<str>,
+    /// The tile.
+    pub coord: TileCoord,
+    /// The layers in it, comma-separated in catalog order; empty for all.
+    pub layers: String,
+}
+
+/// A rendered tile, plain and gzipped, with its entity tag.
+#[derive(Debug, Clone)]
+pub struct CachedTile {
+    /// The MVT bytes; empty for a tile with no features.
+    pub raw: Arc<[u8]>,
+    /// The same, gzip-compressed; empty when `raw` is.
+    pub gzip: Arc<[u8]>,
+    /// A strong entity tag for the plain bytes, without quotes; the gzip
+    /// representation's tag is this plus `-gzip`.
+    pub etag: Arc<str>,
+}
+
+impl CachedTile {
+    /// Bytes held, for the cache's budget.
+    pub fn weight(&self) -> u64 {
+        (self.raw.len() + self.gzip.len() + self.etag.len() + 96) as u64
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ByBytes;
+
+impl Weighter<TileKey, CachedTile> for ByBytes {
+    fn weight(&self, key: &TileKey, tile: &CachedTile) -> u64 {
+        tile.weight() + (key.layers.len() + key.version.len()) as u64
+    }
+}
+
+/// A concurrent tile cache holding at most a given number of bytes.
+pub struct TileCache {
+    inner: Cache<TileKey, CachedTile, ByBytes>,
+    capacity: u64,
+}
+
+impl std::fmt::Debug for TileCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TileCache")
+            .field("capacity", &self.capacity)
+            .field("bytes", &self.inner.weight())
+            .field("tiles", &self.inner.len())
+            .finish()
+    }
+}
+
+impl TileCache {
+    /// A cache of at most `bytes` bytes (0 disables caching).
+    pub fn new(bytes: u64) -> TileCache {
+        let estimated = (bytes / 8_192).clamp(16, 1 << 20) as usize;
+        TileCache {
+            inner: Cache::with_weighter(estimated, bytes.max(1), ByBytes),
+            capacity: bytes,
+        }
+    }
+
+    /// The tile, if cached.
+    pub fn get(&self, key: &TileKey) -> Option<CachedTile> {
+        self.inner.get(key)
+    }
+
+    /// Keeps a tile (unless caching is off or it alone exceeds the budget).
+    pub fn insert(&self, key: TileKey, tile: CachedTile) {
+        if self.capacity > 0 {
+            self.inner.insert(key, tile);
+        }
+    }
+
+    /// Bytes held now.
+    pub fn bytes(&self) -> u64 {
+        self.inner.weight()
+    }
+
+    /// Tiles held now.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tile(n: usize) -> CachedTile {
+        CachedTile {
+            raw: vec![1u8; n].into(),
+            gzip: vec![2u8; n / 4].into(),
+            etag: "x".into(),
+        }
+    }
+
+    fn key(version: &str, x: u32) -> TileKey {
+        TileKey {
+            version: version.into(),
+            coord: TileCoord::new(10, x, 0).unwrap(),
+            layers: String::new(),
+        }
+    }
+
+    #[test]
+    fn stays_within_its_byte_budget() {
+        let cache = TileCache::new(100_000);
+        for x in 0..200 {
+            cache.insert(key("v1", x), tile(10_000));
+        }
+        assert!(cache.bytes() <= 100_000, "{}", cache.bytes());
+        assert!(!cache.is_empty());
+    }
+
+    #[test]
+    fn another_version_is_another_key() {
+        let cache = TileCache::new(1_000_000);
+        cache.insert(key("v1", 1), tile(10));
+        assert!(cache.get(&key("v1", 1)).is_some());
+        assert!(cache.get(&key("v2", 1)).is_none());
+    }
+
+    #[test]
+    fn zero_disables() {
+        let cache = TileCache::new(0);
+        cache.insert(key("v1", 1), tile(10));
+        assert!(cache.get(&key("v1", 1)).is_none());
+    }
+}

@@ -1,0 +1,88 @@
+//! Errors as HTTP responses, in one place: a client's mistake is a 4xx
+//! with a JSON body that says what to fix; a server fault is logged once
+//! and answered 500 without internals.
+
+use crate::query::QueryError;
+use crate::tile::TileError;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// 400: the request is malformed or out of range.
+    BadRequest(String),
+    /// 404: no such resource.
+    NotFound(String),
+    /// 500: our fault; the detail is logged, not sent.
+    Internal(String),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match self {
+            ApiError::BadRequest(m) | ApiError::NotFound(m) => m,
+            ApiError::Internal(detail) => {
+                tracing::error!("internal error: {detail}");
+                "internal error; the server's log has the detail".to_string()
+            }
+        };
+        let body = json!({
+            "status": status.as_u16(),
+            "error": status.canonical_reason().unwrap_or("error"),
+            "message": message,
+        });
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<TileError> for ApiError {
+    fn from(e: TileError) -> Self {
+        match e {
+            TileError::Malformed(_)
+            | TileError::NotANumber { .. }
+            | TileError::ZoomTooHigh { .. }
+            | TileError::OutOfGrid { .. } => ApiError::BadRequest(e.to_string()),
+            TileError::UnknownLayer { .. } => ApiError::NotFound(e.to_string()),
+            TileError::Encode(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        match e {
+            QueryError::UnknownLayer { .. } | QueryError::UnknownFeature { .. } => {
+                ApiError::NotFound(e.to_string())
+            }
+            _ => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal(format!("a rendering task failed: {e}"))
+    }
+}
+
+/// The answer for a path no route serves.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!(
+        "no resource at {}; see /catalog for the layers, /tiles.json for tiles",
+        uri.path()
+    ))
+}

@@ -1,0 +1,39 @@
+//! The HTTP adapter: axum routes over the core. Handlers parse, call the
+//! core (CPU-heavy work off the async executor), and respond; status codes
+//! are chosen in one place, `error.rs`.
+
+mod error;
+mod state;
+mod tilejson;
+mod tiles;
+
+pub use error::ApiError;
+pub use state::{AppState, ServerConfig};
+
+use axum::http::{header, Method};
+use axum::routing::get;
+use axum::Router;
+use tower_http::cors::{Any, CorsLayer};
+
+/// The whole application, for `serve` and for in-process tests.
+pub fn app(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers(Any)
+        .expose_headers([
+            header::ETAG,
+            header::CONTENT_ENCODING,
+            header::CONTENT_LENGTH,
+        ]);
+    Router::new()
+        .route("/health", get(tilejson::health))
+        .route("/catalog", get(tilejson::catalog))
+        .route("/tiles.json", get(tilejson::tilejson_all))
+        .route("/tiles/{file}", get(tilejson::tilejson_layer))
+        .route("/tiles/{z}/{x}/{y}", get(tiles::tile_all))
+        .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile_layer))
+        .fallback(error::not_found)
+        .layer(cors)
+        .with_state(state)
+}

@@ -1,0 +1,86 @@
+//! What every handler shares: the catalog (immutable, replaced whole), the
+//! tile service with its cache, and the server's settings.
+
+use crate::catalog::Catalog;
+use crate::tile::{TileOptions, TileService};
+use std::sync::{Arc, RwLock};
+
+/// Settings that shape responses.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The URL clients reach the server at, when it sits behind a proxy
+    /// (`https://maps.example.org/shanshui`); else URLs are built from the
+    /// request's `Host`.
+    pub public_url: Option<String>,
+    /// The `Cache-Control` value sent with tiles and TileJSON.
+    pub cache_control: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            public_url: None,
+            cache_control: "public, max-age=3600".into(),
+        }
+    }
+}
+
+/// The state behind every handler; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    catalog: RwLock<Arc<Catalog>>,
+    tiles: Arc<TileService>,
+    config: ServerConfig,
+}
+
+impl AppState {
+    /// State over a loaded catalog.
+    pub fn new(
+        catalog: Catalog,
+        config: ServerConfig,
+        options: TileOptions,
+        cache_bytes: u64,
+    ) -> AppState {
+        AppState {
+            inner: Arc::new(Shared {
+                catalog: RwLock::new(Arc::new(catalog)),
+                tiles: Arc::new(TileService::new(options, cache_bytes)),
+                config,
+            }),
+        }
+    }
+
+    /// The current catalog. Requests hold their own `Arc`, so a reload
+    /// never changes the data under a request in flight.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        match self.inner.catalog.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Replaces the catalog whole (a reload). Cached tiles of the old one
+    /// are never served again: their keys carry the old version.
+    pub fn replace_catalog(&self, catalog: Catalog) {
+        let new = Arc::new(catalog);
+        match self.inner.catalog.write() {
+            Ok(mut guard) => *guard = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+    }
+
+    /// The tile service.
+    pub fn tiles(&self) -> Arc<TileService> {
+        Arc::clone(&self.inner.tiles)
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+}

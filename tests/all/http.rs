@@ -1,0 +1,374 @@
+//! The HTTP surface, called in-process through the router (no socket):
+//! tiles and their headers, TileJSON, the catalog, and every bad input.
+
+use crate::util::{bundled, collection, feature, geodata_dir, square, Scratch};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use shanshui::http::{app, AppState, ServerConfig};
+use shanshui::tile::TileOptions;
+use shanshui::Catalog;
+use std::io::Read;
+use tower::ServiceExt;
+
+/// A tile over Miyun town, with districts, projects and villages.
+const TOWN_TILE: &str = "/tiles/12/3377/1545.mvt";
+
+fn state() -> AppState {
+    AppState::new(
+        Catalog::load(&geodata_dir()).unwrap(),
+        ServerConfig::default(),
+        TileOptions::default(),
+        64 << 20,
+    )
+}
+
+/// A router over one shared state (the catalog loaded once per run).
+fn router() -> Router {
+    static STATE: std::sync::OnceLock<AppState> = std::sync::OnceLock::new();
+    app(STATE.get_or_init(state).clone())
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn header(&self, name: header::HeaderName) -> &str {
+        self.headers
+            .get(&name)
+            .unwrap_or_else(|| panic!("no {name} header"))
+            .to_str()
+            .unwrap()
+    }
+}
+
+async fn get_with(router: Router, path: &str, headers: &[(header::HeaderName, &str)]) -> Reply {
+    let mut req = Request::builder().uri(path);
+    for (k, v) in headers {
+        req = req.header(k, *v);
+    }
+    let res = router
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(path: &str) -> Reply {
+    get_with(router(), path, &[]).await
+}
+
+#[tokio::test]
+async fn a_tile_with_its_headers() {
+    let r = get_with(
+        router(),
+        TOWN_TILE,
+        &[(header::ORIGIN, "http://maps.example")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.header(header::CONTENT_TYPE),
+        "application/vnd.mapbox-vector-tile"
+    );
+    assert_eq!(r.header(header::CACHE_CONTROL), "public, max-age=3600");
+    assert_eq!(r.header(header::ACCESS_CONTROL_ALLOW_ORIGIN), "*");
+    assert_eq!(r.header(header::VARY), "Accept-Encoding");
+    let etag = r.header(header::ETAG);
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"') && !etag.starts_with("W/"),
+        "{etag}"
+    );
+    assert!(r.headers.get(header::CONTENT_ENCODING).is_none());
+    let reader = mvt_reader::Reader::new(r.body).unwrap();
+    let names = reader.get_layer_names().unwrap();
+    assert!(names.contains(&"villages".to_string()), "{names:?}");
+}
+
+#[tokio::test]
+async fn gzip_when_the_client_accepts_it() {
+    let plain = get(TOWN_TILE).await;
+    let r = get_with(
+        router(),
+        TOWN_TILE,
+        &[(header::ACCEPT_ENCODING, "gzip, br")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header(header::CONTENT_ENCODING), "gzip");
+    assert_ne!(r.header(header::ETAG), plain.header(header::ETAG));
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&r.body[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.body);
+    assert!(r.body.len() < plain.body.len());
+}
+
+#[tokio::test]
+async fn not_modified_for_a_matching_etag() {
+    let router = router();
+    let first = get_with(router.clone(), TOWN_TILE, &[]).await;
+    let etag = first.header(header::ETAG).to_string();
+    let again = get_with(router.clone(), TOWN_TILE, &[(header::IF_NONE_MATCH, &etag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header(header::ETAG), etag);
+    let other = get_with(
+        router,
+        TOWN_TILE,
+        &[(header::IF_NONE_MATCH, "\"something-else\"")],
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_empty_tile_is_204() {
+    let r = get("/tiles/12/0/0.mvt").await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(r.body.is_empty());
+}
+
+#[tokio::test]
+async fn one_layer_and_chosen_layers() {
+    let one = get("/tiles/villages/12/3377/1545.mvt").await;
+    assert_eq!(one.status, StatusCode::OK);
+    let names = mvt_reader::Reader::new(one.body)
+        .unwrap()
+        .get_layer_names()
+        .unwrap();
+    assert_eq!(names, vec!["villages"]);
+    let two = get("/tiles/12/3377/1545.mvt?layers=villages,district").await;
+    let names = mvt_reader::Reader::new(two.body)
+        .unwrap()
+        .get_layer_names()
+        .unwrap();
+    assert_eq!(names, vec!["district", "villages"]);
+}
+
+#[tokio::test]
+async fn bad_tile_requests_say_what_is_wrong() {
+    let cases: &[(&str, StatusCode, &str)] = &[
+        (
+            "/tiles/a/0/0.mvt",
+            StatusCode::BAD_REQUEST,
+            "z must be a whole number",
+        ),
+        (
+            "/tiles/3/-1/0.mvt",
+            StatusCode::BAD_REQUEST,
+            "x must be a whole number",
+        ),
+        (
+            "/tiles/3/0/1.5.mvt",
+            StatusCode::BAD_REQUEST,
+            "y must be a whole number",
+        ),
+        (
+            "/tiles/3/8/0.mvt",
+            StatusCode::BAD_REQUEST,
+            "x and y must be below 2^3 = 8",
+        ),
+        ("/tiles/3/0/8.mvt", StatusCode::BAD_REQUEST, "below 2^3 = 8"),
+        (
+            "/tiles/23/0/0.mvt",
+            StatusCode::BAD_REQUEST,
+            "zoom 23 is above the highest zoom, 22",
+        ),
+        (
+            "/tiles/99999999999999999999/0/0.mvt",
+            StatusCode::BAD_REQUEST,
+            "z must be a whole number",
+        ),
+        (
+            "/tiles/nope/1/0/0.mvt",
+            StatusCode::NOT_FOUND,
+            "no layer `nope`; the layers are: district",
+        ),
+        (
+            "/tiles/1/0/0.png",
+            StatusCode::NOT_FOUND,
+            "unknown tile format `.png`",
+        ),
+        (
+            "/tiles/1/0/0",
+            StatusCode::NOT_FOUND,
+            "tile paths end in .mvt",
+        ),
+        (
+            "/tiles/1/0/0.mvt?layers=nope",
+            StatusCode::NOT_FOUND,
+            "no layer `nope`",
+        ),
+        (
+            "/tiles/1/0/0.mvt?layers=",
+            StatusCode::BAD_REQUEST,
+            "`layers` is empty",
+        ),
+        ("/tiles/nope.json", StatusCode::NOT_FOUND, "no layer `nope`"),
+        (
+            "/tiles/villages.xml",
+            StatusCode::NOT_FOUND,
+            "/tiles/{layer}.json",
+        ),
+        (
+            "/no/such/path",
+            StatusCode::NOT_FOUND,
+            "no resource at /no/such/path",
+        ),
+    ];
+    for (path, status, message) in cases {
+        let r = get(path).await;
+        assert_eq!(r.status, *status, "{path}");
+        let body = r.json();
+        assert_eq!(body["status"], status.as_u16(), "{path}");
+        let text = body["message"].as_str().unwrap();
+        assert!(text.contains(message), "{path}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn tilejson_for_all_layers_uses_the_request_host() {
+    let r = get_with(
+        router(),
+        "/tiles.json",
+        &[(header::HOST, "tiles.example:9000")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let tj = r.json();
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert_eq!(
+        tj["tiles"][0],
+        "http://tiles.example:9000/tiles/{z}/{x}/{y}.mvt"
+    );
+    let layers: Vec<&str> = tj["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = bundled().layers().iter().map(|l| l.id()).collect();
+    assert_eq!(layers, want);
+    let projects = &tj["vector_layers"][5];
+    assert_eq!(projects["fields"]["category"], "String");
+    assert_eq!(projects["fields"]["start_year"], "Number");
+    assert_eq!(projects["minzoom"], 8);
+    let b = tj["bounds"].as_array().unwrap();
+    assert!(b[0].as_f64().unwrap() > 116.0 && b[2].as_f64().unwrap() < 118.0);
+    let c = tj["center"].as_array().unwrap();
+    assert!(c[0].as_f64().unwrap() > b[0].as_f64().unwrap());
+    assert!(tj["attribution"].as_str().unwrap().contains("GSHHG"));
+}
+
+#[tokio::test]
+async fn tilejson_for_one_layer_and_behind_a_proxy() {
+    let state = AppState::new(
+        Catalog::load(&geodata_dir()).unwrap(),
+        ServerConfig {
+            public_url: Some("https://maps.example.org/shanshui/".into()),
+            cache_control: "no-cache".into(),
+        },
+        TileOptions::default(),
+        0,
+    );
+    let r = get_with(app(state), "/tiles/projects.json", &[]).await;
+    assert_eq!(r.header(header::CACHE_CONTROL), "no-cache");
+    let tj = r.json();
+    assert_eq!(
+        tj["tiles"][0],
+        "https://maps.example.org/shanshui/tiles/projects/{z}/{x}/{y}.mvt"
+    );
+    assert_eq!(tj["vector_layers"].as_array().unwrap().len(), 1);
+    assert_eq!(tj["minzoom"], 8);
+}
+
+#[tokio::test]
+async fn catalog_and_health() {
+    let c = get("/catalog").await.json();
+    let layers = c["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), bundled().layers().len());
+    for (l, want) in layers.iter().zip(bundled().layers()) {
+        assert_eq!(l["id"], want.id());
+        assert_eq!(l["features"], want.features.len());
+    }
+    let h = get("/health").await.json();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["version"], bundled().version());
+}
+
+#[tokio::test]
+async fn new_data_is_never_answered_from_an_old_tile() {
+    let state = state();
+    let router = app(state.clone());
+    let before = get_with(router.clone(), "/tiles/0/0/0.mvt", &[]).await;
+    assert_eq!(before.status, StatusCode::OK);
+    // Replace the whole catalog with a one-layer dataset elsewhere.
+    let s = Scratch::one_layer(
+        "polygon",
+        &collection(&[feature("a", &square(10.0, 50.0, 0.1))]),
+    );
+    state.replace_catalog(Catalog::load(s.path()).unwrap());
+    let after = get_with(router, "/tiles/0/0/0.mvt", &[]).await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_ne!(after.header(header::ETAG), before.header(header::ETAG));
+    let names = mvt_reader::Reader::new(after.body)
+        .unwrap()
+        .get_layer_names()
+        .unwrap();
+    assert_eq!(names, vec!["l"]);
+}
+
+mod no_input_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{1,3}",
+            "-?[0-9]{1,25}",
+            "[a-z_]{1,12}",
+            "[0-9]{1,3}\\.(mvt|png|json|)",
+            "[ -~]{0,8}".prop_map(|s| s.replace(['/', '?', '#', ' '], "")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_tile_path_gets_a_client_or_success_answer(
+            segs in prop::collection::vec(segment(), 1..6),
+            layers in prop::option::of("[a-z_,]{0,20}"),
+        ) {
+            let mut path = format!("/tiles/{}", segs.join("/"));
+            if let Some(l) = layers {
+                path.push_str(&format!("?layers={l}"));
+            }
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let Ok(uri) = path.parse::<axum::http::Uri>() else { return Ok(()) };
+            let r = rt.block_on(get_with(router(), &uri.to_string(), &[]));
+            prop_assert!(r.status.as_u16() < 500, "{path}: {}", r.status);
+            if r.status.is_client_error() {
+                prop_assert!(r.json()["message"].is_string(), "{path}");
+            }
+        }
+    }
+}
