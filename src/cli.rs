@@ -33,7 +33,7 @@ enum Command {
     /// Render one tile and print what a client decodes from it: layers,
     /// feature counts, ids, bytes.
     Tile {
-        /// The tile, `z/x/y` (e.g. 12/3374/1548).
+        /// The tile, `z/x/y` (e.g. 12/3378/1543, over the reservoir).
         tile: String,
         /// Only these layers (repeat the flag); all layers by default.
         #[arg(long)]

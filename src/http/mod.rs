@@ -3,6 +3,7 @@
 //! are chosen in one place, `error.rs`.
 
 mod error;
+mod query;
 mod state;
 mod tilejson;
 mod tiles;
@@ -19,7 +20,7 @@ use tower_http::cors::{Any, CorsLayer};
 pub fn app(state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
         .allow_headers(Any)
         .expose_headers([
             header::ETAG,
@@ -33,6 +34,13 @@ pub fn app(state: AppState) -> Router {
         .route("/tiles/{file}", get(tilejson::tilejson_layer))
         .route("/tiles/{z}/{x}/{y}", get(tiles::tile_all))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile_layer))
+        .route(
+            "/query/within",
+            get(query::within_get).post(query::within_post),
+        )
+        .route("/query/at", get(query::at))
+        .route("/query/nearest", get(query::nearest))
+        .route("/query/near", get(query::near_get).post(query::near_post))
         .fallback(error::not_found)
         .layer(cors)
         .with_state(state)

@@ -4,6 +4,7 @@ mod cli;
 mod http;
 mod load_errors;
 mod planner;
+mod query_http;
 mod rtree_props;
 mod seeds;
 mod tiles;
