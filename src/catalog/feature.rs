@@ -58,6 +58,20 @@ impl Feature {
     }
 }
 
+/// The smallest box holding both boxes.
+pub fn rect_union(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        geo::Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        geo::Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
+}
+
 /// FNV-1a over `layer/id`, folded to 53 bits. Stable across runs, machines
 /// and releases, unlike `std`'s hasher.
 pub fn stable_fid(layer_id: &str, id: &str) -> u64 {

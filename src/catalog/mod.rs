@@ -7,7 +7,7 @@ mod load;
 mod manifest;
 
 pub use error::{FeatureLabel, LoadError, Problem, ProblemKind};
-pub use feature::{stable_fid, Feature, Fnv64};
+pub use feature::{rect_union, stable_fid, Feature, Fnv64};
 pub use load::{manifest_path, parse_geometry, MANIFEST_FILE};
 pub use manifest::{is_valid_id, DatasetMeta, GeometryKind, LayerMeta, Manifest, Title, MAX_ZOOM};
 
@@ -51,18 +51,7 @@ impl Layer {
 
     /// The bounding box of all the layer's features; `None` when empty.
     pub fn bounds(&self) -> Option<geo::Rect<f64>> {
-        self.features.iter().map(|f| f.bbox).reduce(|a, b| {
-            geo::Rect::new(
-                geo::Coord {
-                    x: a.min().x.min(b.min().x),
-                    y: a.min().y.min(b.min().y),
-                },
-                geo::Coord {
-                    x: a.max().x.max(b.max().x),
-                    y: a.max().y.max(b.max().y),
-                },
-            )
-        })
+        self.features.iter().map(|f| f.bbox).reduce(rect_union)
     }
 
     /// The feature with this id.

@@ -3,7 +3,7 @@
 //! Spec: <https://github.com/mapbox/tilejson-spec/tree/master/3.0.0>.
 
 use super::{ApiError, AppState};
-use crate::catalog::{Catalog, Layer};
+use crate::catalog::{rect_union, Catalog, Layer};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -108,7 +108,7 @@ fn tilejson(catalog: &Catalog, layers: &[&Layer], tiles_url: &str, name: &str) -
     let bounds = layers
         .iter()
         .filter_map(|l| l.bounds())
-        .reduce(union)
+        .reduce(rect_union)
         .map(bounds_array)
         .unwrap_or([-180.0, -85.051_128_78, 180.0, 85.051_128_78]);
     let minzoom = layers.iter().map(|l| l.meta.minzoom).min().unwrap_or(0);
@@ -222,19 +222,6 @@ fn layer_ids(catalog: &Catalog) -> String {
         .map(|l| l.id())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn union(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
-    Rect::new(
-        geo::Coord {
-            x: a.min().x.min(b.min().x),
-            y: a.min().y.min(b.min().y),
-        },
-        geo::Coord {
-            x: a.max().x.max(b.max().x),
-            y: a.max().y.max(b.max().y),
-        },
-    )
 }
 
 fn bounds_array(r: Rect<f64>) -> [f64; 4] {

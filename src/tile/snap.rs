@@ -225,4 +225,53 @@ mod tests {
         );
         assert!(snap(&tiny, 4.0).is_some());
     }
+
+    use proptest::prelude::*;
+
+    /// A star-shaped polygon around (cx, cy): valid before snapping, and
+    /// small enough (a few grid units) that snapping often folds it.
+    fn star() -> impl Strategy<Value = Polygon<f64>> {
+        (0.0f64..50.0, 0.0f64..50.0, prop::collection::vec(0.3f64..6.0, 3..12)).prop_map(
+            |(cx, cy, radii)| {
+                let n = radii.len() as f64;
+                let mut ring: Vec<(f64, f64)> = radii
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let a = i as f64 / n * std::f64::consts::TAU;
+                        (cx + r * a.cos(), cy + r * a.sin())
+                    })
+                    .collect();
+                ring.push(ring[0]);
+                Polygon::new(LineString::from(ring), vec![])
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn snapping_never_emits_an_invalid_polygon(parts in prop::collection::vec(star(), 1..4), tol in prop_oneof![Just(0.0), 0.0f64..3.0]) {
+            // Keep the parts disjoint before snapping, as a valid
+            // multipolygon's are.
+            let mut mp = MultiPolygon::new(vec![]);
+            for p in parts {
+                mp = mp.union(&MultiPolygon::new(vec![p]));
+            }
+            prop_assume!(mp.is_valid() && !mp.0.is_empty());
+            if let Some(TileGeometry::Polygons(ps)) = snap(&Geometry::MultiPolygon(mp), tol) {
+                prop_assert!(to_geo(&ps).is_valid(), "{:?}", ps);
+                for poly in &ps {
+                    prop_assert!(twice_area(&poly[0]) > 0);
+                    for hole in &poly[1..] {
+                        prop_assert!(twice_area(hole) < 0);
+                    }
+                    for ring in poly {
+                        prop_assert!(ring.len() >= 3);
+                        prop_assert!(ring.windows(2).all(|w| w[0] != w[1]));
+                        prop_assert!(ring.first() != ring.last());
+                    }
+                }
+            }
+        }
+    }
 }
