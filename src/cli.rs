@@ -4,7 +4,8 @@
 use crate::catalog::Catalog;
 use crate::http::{app, AppState, ServerConfig};
 use crate::query::{self, geodesic, output, Hit, QueryError, Target};
-use crate::tile::{render, TileCoord, TileOptions};
+use crate::tile::tilejson::tilejson;
+use crate::tile::{export, plan_tiles, render, ExportPlan, TileCoord, TileOptions};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -41,6 +42,33 @@ enum Command {
         /// Tile buffer in tile units (of 4096).
         #[arg(long, default_value_t = 64)]
         buffer: u32,
+    },
+    /// Write a tile pyramid to a folder ({z}/{x}/{y}.mvt and tiles.json),
+    /// for static hosting or a CDN.
+    #[command(allow_negative_numbers = true)]
+    Export {
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Lowest zoom.
+        #[arg(long, default_value_t = 0)]
+        minzoom: u8,
+        /// Highest zoom.
+        #[arg(long, default_value_t = 14)]
+        maxzoom: u8,
+        /// Only this area, `west,south,east,north` in degrees; the data's
+        /// bounds by default.
+        #[arg(long, value_name = "W,S,E,N")]
+        bbox: Option<String>,
+        /// Only these layers (repeat the flag); all layers by default.
+        #[arg(long)]
+        layer: Vec<String>,
+        /// Tile buffer in tile units (of 4096).
+        #[arg(long, default_value_t = 64)]
+        buffer: u32,
+        /// Rendering threads; every core when 0.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
     },
     /// Ask a planner's question.
     #[command(subcommand)]
@@ -208,6 +236,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", tile_summary(&catalog, &tile, &layer, buffer)?);
             Ok(())
         }
+        Some(Command::Export {
+            out,
+            minzoom,
+            maxzoom,
+            bbox,
+            layer,
+            buffer,
+            threads,
+        }) => {
+            let catalog = Catalog::load(&dir)?;
+            let plan = ExportPlan {
+                minzoom,
+                maxzoom,
+                bbox: bbox.as_deref().map(parse_bbox).transpose()?,
+                layers: (!layer.is_empty()).then_some(layer),
+            };
+            export_pyramid(&catalog, &plan, buffer, threads, &out)
+        }
         Some(Command::Check) => {
             let catalog = Catalog::load(&dir)?;
             print!("{}", summary(&catalog, &dir));
@@ -285,6 +331,99 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
             .await
             .context("the server stopped with an error")
     })
+}
+
+/// `west,south,east,north` in degrees, checked.
+fn parse_bbox(text: &str) -> anyhow::Result<geo::Rect<f64>> {
+    let nums: Vec<f64> = text
+        .split(',')
+        .map(|v| v.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            anyhow::anyhow!("--bbox `{text}`: write four numbers, west,south,east,north")
+        })?;
+    let [w, s, e, n] = nums[..] else {
+        anyhow::bail!("--bbox `{text}`: write four numbers, west,south,east,north");
+    };
+    query::check_lon_lat(w, s)?;
+    query::check_lon_lat(e, n)?;
+    if w > e || s > n {
+        anyhow::bail!("--bbox `{text}`: west must not exceed east, nor south north");
+    }
+    Ok(geo::Rect::new(
+        geo::Coord { x: w, y: s },
+        geo::Coord { x: e, y: n },
+    ))
+}
+
+fn export_pyramid(
+    catalog: &Catalog,
+    plan: &ExportPlan,
+    buffer: u32,
+    threads: usize,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let tiles = plan_tiles(catalog, plan)?;
+    let options = TileOptions {
+        buffer,
+        ..TileOptions::default()
+    };
+    eprintln!(
+        "exporting {} tiles, zooms {}..{}, into {}",
+        tiles.len(),
+        plan.minzoom,
+        plan.maxzoom,
+        out.display()
+    );
+    let start = std::time::Instant::now();
+    let step = (tiles.len() / 20).max(1);
+    let progress = |done: usize, total: usize| {
+        if done % step == 0 || done == total {
+            eprintln!(
+                "  {done}/{total} tiles ({:.0} %)",
+                done as f64 * 100.0 / total as f64
+            );
+        }
+    };
+    let stats = export(
+        catalog,
+        &tiles,
+        plan.layers.as_deref(),
+        &options,
+        out,
+        threads,
+        &progress,
+    )?;
+    let layers: Vec<&crate::catalog::Layer> = match &plan.layers {
+        Some(ids) => catalog
+            .layers()
+            .iter()
+            .filter(|l| ids.iter().any(|i| i == l.id()))
+            .collect(),
+        None => catalog.layers().iter().collect(),
+    };
+    let mut doc = tilejson(
+        catalog,
+        &layers,
+        "{z}/{x}/{y}.mvt",
+        &catalog.dataset.title.en,
+    );
+    if let Some(m) = doc.as_object_mut() {
+        m.insert("minzoom".into(), plan.minzoom.into());
+        m.insert("maxzoom".into(), plan.maxzoom.into());
+    }
+    let meta = out.join("tiles.json");
+    std::fs::write(&meta, serde_json::to_string_pretty(&doc)?)
+        .with_context(|| format!("cannot write {}", meta.display()))?;
+    println!(
+        "{} tiles rendered, {} written ({:.1} MiB) in {:.1} s; TileJSON at {} (tile URLs relative to it)",
+        stats.rendered,
+        stats.written,
+        stats.bytes as f64 / 1_048_576.0,
+        start.elapsed().as_secs_f64(),
+        meta.display()
+    );
+    Ok(())
 }
 
 /// What `shanshui tile` prints: the tile decoded as a client decodes it.

@@ -5,13 +5,16 @@
 mod clip;
 mod encode;
 mod error;
+mod export;
 pub mod grid;
 mod render;
 mod service;
 mod snap;
+pub mod tilejson;
 
 pub use encode::{encode, EncodeError, EncodeFeature};
 pub use error::TileError;
+pub use export::{export, plan_tiles, ExportError, ExportPlan, ExportStats, MAX_EXPORT_TILES};
 pub use grid::TileCoord;
 pub use render::{render, Tile, TileOptions};
 pub use service::TileService;

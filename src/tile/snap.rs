@@ -231,8 +231,12 @@ mod tests {
     /// A star-shaped polygon around (cx, cy): valid before snapping, and
     /// small enough (a few grid units) that snapping often folds it.
     fn star() -> impl Strategy<Value = Polygon<f64>> {
-        (0.0f64..50.0, 0.0f64..50.0, prop::collection::vec(0.3f64..6.0, 3..12)).prop_map(
-            |(cx, cy, radii)| {
+        (
+            0.0f64..50.0,
+            0.0f64..50.0,
+            prop::collection::vec(0.3f64..6.0, 3..12),
+        )
+            .prop_map(|(cx, cy, radii)| {
                 let n = radii.len() as f64;
                 let mut ring: Vec<(f64, f64)> = radii
                     .iter()
@@ -244,8 +248,7 @@ mod tests {
                     .collect();
                 ring.push(ring[0]);
                 Polygon::new(LineString::from(ring), vec![])
-            },
-        )
+            })
     }
 
     proptest! {
