@@ -378,7 +378,7 @@ fn export_pyramid(
     let start = std::time::Instant::now();
     let step = (tiles.len() / 20).max(1);
     let progress = |done: usize, total: usize| {
-        if done % step == 0 || done == total {
+        if done.is_multiple_of(step) || done == total {
             eprintln!(
                 "  {done}/{total} tiles ({:.0} %)",
                 done as f64 * 100.0 / total as f64
