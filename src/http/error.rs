@@ -2,7 +2,7 @@
 //! with a JSON body that says what to fix; a server fault is logged once
 //! and answered 500 without internals.
 
-use crate::query::QueryError;
+use crate::query::{CqlError, QueryError};
 use crate::tile::TileError;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -70,6 +70,12 @@ impl From<QueryError> for ApiError {
             }
             _ => ApiError::BadRequest(e.to_string()),
         }
+    }
+}
+
+impl From<CqlError> for ApiError {
+    fn from(e: CqlError) -> Self {
+        ApiError::BadRequest(e.to_string())
     }
 }
 

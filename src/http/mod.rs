@@ -3,6 +3,9 @@
 //! are chosen in one place, `error.rs`.
 
 mod error;
+mod features;
+mod landing;
+mod openapi;
 mod query;
 mod state;
 mod tilejson;
@@ -41,6 +44,20 @@ pub fn app(state: AppState) -> Router {
         .route("/query/at", get(query::at))
         .route("/query/nearest", get(query::nearest))
         .route("/query/near", get(query::near_get).post(query::near_post))
+        .route("/", get(landing::landing))
+        .route("/conformance", get(landing::conformance))
+        .route("/api", get(openapi::api))
+        .route("/collections", get(features::collections))
+        .route("/collections/{collection_id}", get(features::collection))
+        .route(
+            "/collections/{collection_id}/queryables",
+            get(features::queryables),
+        )
+        .route("/collections/{collection_id}/items", get(features::items))
+        .route(
+            "/collections/{collection_id}/items/{feature_id}",
+            get(features::item),
+        )
         .fallback(error::not_found)
         .layer(cors)
         .with_state(state)

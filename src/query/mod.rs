@@ -4,6 +4,7 @@
 //! exact geometry; measures are geodesic, on the WGS84 ellipsoid.
 
 mod at;
+pub mod cql;
 mod error;
 pub mod geodesic;
 mod hit;
@@ -13,6 +14,7 @@ mod target;
 mod within;
 
 pub use at::at;
+pub use cql::{CqlError, Filter, FilterLang, QueryableType, Queryables};
 pub use error::QueryError;
 pub use hit::{Hit, Overlap, Relation};
 pub use nearest::{near, nearest, MAX_DISTANCE_M, MAX_K};

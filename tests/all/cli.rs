@@ -269,10 +269,20 @@ fn data_flag_reads_another_district() {
 fn export_writes_a_pyramid_that_decodes() {
     let out = tempfile::tempdir().unwrap();
     let o = shanshui(&[
-        "export", "--out", out.path().to_str().unwrap(), "--minzoom", "8", "--maxzoom", "10",
+        "export",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--minzoom",
+        "8",
+        "--maxzoom",
+        "10",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("(100 %)"), "progress is reported: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("(100 %)"),
+        "progress is reported: {}",
+        stderr(&o)
+    );
     // Every tile written decodes, and the z10 tile over the reservoir has
     // zone one in it.
     let mut count = 0;
@@ -280,7 +290,10 @@ fn export_writes_a_pyramid_that_decodes() {
         for x in std::fs::read_dir(out.path().join(z.to_string())).unwrap() {
             for y in std::fs::read_dir(x.unwrap().path()).unwrap() {
                 let bytes = std::fs::read(y.unwrap().path()).unwrap();
-                mvt_reader::Reader::new(bytes).unwrap().get_layer_names().unwrap();
+                mvt_reader::Reader::new(bytes)
+                    .unwrap()
+                    .get_layer_names()
+                    .unwrap();
                 count += 1;
             }
         }
@@ -289,16 +302,39 @@ fn export_writes_a_pyramid_that_decodes() {
     let t = shanshui::tile::TileCoord::containing(116.95, 40.50, 10);
     let path = out.path().join(format!("10/{}/{}.mvt", t.x, t.y));
     let reader = mvt_reader::Reader::new(std::fs::read(path).unwrap()).unwrap();
-    assert!(reader.get_layer_names().unwrap().contains(&"reservoir_zones".to_string()));
+    assert!(reader
+        .get_layer_names()
+        .unwrap()
+        .contains(&"reservoir_zones".to_string()));
     let tj: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("tiles.json")).unwrap()).unwrap();
     assert_eq!(tj["tiles"][0], "{z}/{x}/{y}.mvt");
     assert_eq!(tj["maxzoom"], 10);
 
-    let bad = shanshui(&["export", "--out", out.path().to_str().unwrap(), "--maxzoom", "23"]);
+    let bad = shanshui(&[
+        "export",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--maxzoom",
+        "23",
+    ]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("both must be 0 to 22"), "{}", stderr(&bad));
-    let bad = shanshui(&["export", "--out", out.path().to_str().unwrap(), "--bbox", "117,41,116,40"]);
+    assert!(
+        stderr(&bad).contains("both must be 0 to 22"),
+        "{}",
+        stderr(&bad)
+    );
+    let bad = shanshui(&[
+        "export",
+        "--out",
+        out.path().to_str().unwrap(),
+        "--bbox",
+        "117,41,116,40",
+    ]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("west must not exceed east"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("west must not exceed east"),
+        "{}",
+        stderr(&bad)
+    );
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod http;
 mod load_errors;
+mod ogc;
 mod planner;
 mod query_http;
 mod rtree_props;
