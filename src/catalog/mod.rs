@@ -113,6 +113,15 @@ impl Catalog {
         self.layers.iter().find(|l| l.id() == id)
     }
 
+    /// The layer ids, comma-separated, for messages that say what exists.
+    pub fn layer_ids(&self) -> String {
+        self.layers
+            .iter()
+            .map(|l| l.id())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// A hash of every input byte: changes whenever the data does. Cache
     /// keys and ETags include it so that no answer outlives its data.
     pub fn version(&self) -> &str {

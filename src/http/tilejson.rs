@@ -3,7 +3,7 @@
 //! Spec: <https://github.com/mapbox/tilejson-spec/tree/master/3.0.0>.
 
 use super::{ApiError, AppState};
-use crate::catalog::{Catalog, Layer};
+use crate::catalog::Layer;
 use crate::tile::tilejson::{bounds_array, fields, tilejson};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -40,7 +40,7 @@ pub async fn tilejson_layer(
     let layer = catalog.layer(id).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no layer `{id}`; the layers are: {}",
-            layer_ids(&catalog)
+            catalog.layer_ids()
         ))
     })?;
     let base = base_url(&state, &headers);
@@ -132,13 +132,4 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
         .filter(|p| *p == "https" || *p == "http")
         .unwrap_or("http");
     format!("{scheme}://{host}")
-}
-
-fn layer_ids(catalog: &Catalog) -> String {
-    catalog
-        .layers()
-        .iter()
-        .map(|l| l.id())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -122,11 +122,6 @@ pub fn check_lon_lat(lon: f64, lat: f64) -> Result<(), QueryError> {
 pub(crate) fn find_layer<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Layer, QueryError> {
     catalog.layer(id).ok_or_else(|| QueryError::UnknownLayer {
         layer: id.to_string(),
-        known: catalog
-            .layers()
-            .iter()
-            .map(|l| l.id())
-            .collect::<Vec<_>>()
-            .join(", "),
+        known: catalog.layer_ids(),
     })
 }

@@ -56,12 +56,7 @@ pub fn render(
             for id in ids {
                 let layer = catalog.layer(id).ok_or_else(|| TileError::UnknownLayer {
                     layer: id.clone(),
-                    known: catalog
-                        .layers()
-                        .iter()
-                        .map(|l| l.id())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    known: catalog.layer_ids(),
                 })?;
                 v.push(layer);
             }

@@ -80,12 +80,7 @@ fn canonical_layers(
         if catalog.layer(id).is_none() {
             return Err(TileError::UnknownLayer {
                 layer: id.clone(),
-                known: catalog
-                    .layers()
-                    .iter()
-                    .map(|l| l.id())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                known: catalog.layer_ids(),
             });
         }
     }
