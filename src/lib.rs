@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod catalog;
 pub mod cli;
+pub mod glyphs;
 pub mod http;
 pub mod index;
 pub mod query;

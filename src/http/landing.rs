@@ -53,7 +53,12 @@ pub async fn landing(
     let catalog = state.catalog();
     let base = base_url(&state, &headers);
     if html {
-        return Ok(Html(landing_html(&catalog, &base)).into_response());
+        // A browser at `/` gets the web map; `?f=html` asks for this
+        // document itself as HTML.
+        if params.get("f") == Some("html") {
+            return Ok(Html(landing_html(&catalog, &base)).into_response());
+        }
+        return Ok(Html(super::viewer::page_html(&catalog, &base)).into_response());
     }
     let body = json!({
         "title": format!("shanshui: {}", catalog.dataset.title.en),

@@ -4,15 +4,18 @@
 
 mod error;
 mod features;
+mod fonts;
 mod landing;
 mod openapi;
 mod query;
 mod state;
 mod tilejson;
 mod tiles;
+mod viewer;
 
 pub use error::ApiError;
 pub use state::{AppState, ServerConfig};
+pub use viewer::{maplibre_version, page_html};
 
 use axum::http::{header, Method};
 use axum::routing::get;
@@ -44,6 +47,11 @@ pub fn app(state: AppState) -> Router {
         .route("/query/at", get(query::at))
         .route("/query/nearest", get(query::nearest))
         .route("/query/near", get(query::near_get).post(query::near_post))
+        .route("/map", get(viewer::map_page))
+        .route("/viewer/{file}", get(viewer::asset))
+        .route("/styles/{file}", get(viewer::style))
+        .route("/fonts.json", get(fonts::list))
+        .route("/fonts/{fontstack}/{range}", get(fonts::glyphs))
         .route("/", get(landing::landing))
         .route("/conformance", get(landing::conformance))
         .route("/api", get(openapi::api))

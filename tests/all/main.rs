@@ -10,3 +10,4 @@ mod rtree_props;
 mod seeds;
 mod tiles;
 mod util;
+mod viewer;
