@@ -357,3 +357,28 @@ fn an_empty_tile_has_no_bytes() {
     let t = render(bundled(), far, None, &TileOptions::default()).unwrap();
     assert!(t.bytes.is_empty() && t.counts.is_empty());
 }
+
+#[test]
+fn no_area_that_should_be_visible_vanishes_at_low_zoom() {
+    // Every polygon feature, from its layer's minzoom to z12, is in the tile
+    // that holds its interior point, however much simplification the zoom
+    // asks for.
+    use geo::InteriorPoint;
+    for layer in bundled().layers() {
+        let ids = vec![layer.id().to_string()];
+        for f in &layer.features {
+            if !matches!(f.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_)) {
+                continue;
+            }
+            let p = f.geometry.interior_point().unwrap();
+            for z in layer.meta.minzoom..=12 {
+                let t = TileCoord::containing(p.x(), p.y(), z);
+                let decoded = tile(bundled(), t, Some(&ids));
+                let found = decoded
+                    .get(layer.id())
+                    .is_some_and(|fs| fs.iter().any(|x| x.id == Some(f.fid)));
+                assert!(found, "{}/{} vanished from {t}", layer.id(), f.id);
+            }
+        }
+    }
+}
