@@ -126,18 +126,11 @@ fn layer_paths(layer: &Layer, paths: &mut Map<String, Value>) {
     // Inlined rather than referenced: GDAL reads `limit`'s maximum (its
     // page size) only from a parameter written out in the path.
     let shared = shared_parameters();
-    let mut params: Vec<Value> = [
-        "bbox",
-        "limit",
-        "offset",
-        "datetime",
-        "filter",
-        "filter-lang",
-        "filter-crs",
-    ]
-    .iter()
-    .map(|name| shared[*name].clone())
-    .collect();
+    let mut params: Vec<Value> = super::features::ITEMS_PARAMS
+        .iter()
+        .filter(|name| **name != "f")
+        .map(|name| shared[*name].clone())
+        .collect();
     params.push(f_param(&["geojson", "json"]));
     for (name, t) in queryables.properties() {
         let schema = match t.json_type() {
