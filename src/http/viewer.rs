@@ -11,12 +11,10 @@
 use super::tilejson::base_url;
 use super::{ApiError, AppState};
 use crate::catalog::Catalog;
-use crate::tile::grid::unproject;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
-use geo::{Area, Geometry, Polygon};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -140,7 +138,9 @@ pub async fn style(
 ) -> Result<Response, ApiError> {
     if file == "labels.geojson" {
         let catalog = state.catalog();
-        let labels = tokio::task::spawn_blocking(move || label_points(&catalog)).await?;
+        let labels =
+            tokio::task::spawn_blocking(move || crate::tile::labels::label_points(&catalog))
+                .await?;
         let mut r = axum::Json(labels).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -194,59 +194,6 @@ pub async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(r)
-}
-
-/// Properties a label point carries over from its feature.
-const LABEL_PROPERTIES: &[&str] = &["name_zh", "name_en", "category", "level", "status"];
-
-/// One point per polygon feature of every layer, where a label fits best
-/// (the pole of inaccessibility of its largest part, found in Web
-/// Mercator so that it is the visual centre), with the feature's `layer`,
-/// `id` and names. Vector tiles cut a large area into tiles, and a map
-/// labelling it from the tiles repeats its name in each; labelling these
-/// points names it once.
-pub fn label_points(catalog: &Catalog) -> Value {
-    let mut features = Vec::new();
-    for layer in catalog.layers() {
-        for f in &layer.features {
-            let largest = match &f.mercator {
-                Geometry::Polygon(p) => Some(p),
-                Geometry::MultiPolygon(mp) => {
-                    mp.0.iter()
-                        .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))
-                }
-                _ => None,
-            };
-            let Some(at) = largest.and_then(pole_of_inaccessibility) else {
-                continue;
-            };
-            let mut props = Map::new();
-            props.insert("layer".into(), json!(layer.id()));
-            props.insert("id".into(), json!(f.id));
-            for key in LABEL_PROPERTIES {
-                if let Some(v) = f.properties.get(*key) {
-                    props.insert((*key).into(), v.clone());
-                }
-            }
-            let c = unproject(at);
-            features.push(json!({
-                "type": "Feature",
-                "id": f.fid,
-                "geometry": {"type": "Point", "coordinates": [round7(c.x), round7(c.y)]},
-                "properties": props,
-            }));
-        }
-    }
-    json!({"type": "FeatureCollection", "features": features})
-}
-
-/// The point of `p` farthest from its edges, to 10 m.
-fn pole_of_inaccessibility(p: &Polygon<f64>) -> Option<geo::Coord<f64>> {
-    polylabel::polylabel(p, &10.0).ok().map(|pt| pt.0)
-}
-
-fn round7(x: f64) -> f64 {
-    (x * 1e7).round() / 1e7
 }
 
 /// Where `npm ci` puts MapLibre's files.

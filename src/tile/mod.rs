@@ -7,6 +7,7 @@ mod encode;
 mod error;
 mod export;
 pub mod grid;
+pub mod labels;
 mod render;
 mod service;
 mod snap;
