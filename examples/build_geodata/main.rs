@@ -113,7 +113,9 @@ fn layer_metas() -> Vec<LayerMeta> {
             title_en: "Towns and villages",
             description: "Town and village-committee seats from the statistical codes, plus three seed-named places placed by hand.",
             geometry: "point",
-            minzoom: 10,
+            // From z8 so the map names the towns at the whole-district
+            // view; the style shows village-committee points from z10.
+            minzoom: 8,
             maxzoom: 18,
             attribution: "Vonng/adcode (CC BY 4.0); names after GeoNames (CC BY 4.0)",
         },
