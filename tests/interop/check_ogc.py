@@ -24,8 +24,6 @@ ogrinfo is missing and we are root.
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +36,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from shapely.geometry import box, shape
+from interop import report, summary, ensure_ogrinfo, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "geodata"
@@ -63,50 +62,6 @@ OGCTESTS_DESELECT = {
     "features/filtering/test_filter.py::test_ct10":
         "unfinished in 0.1.15 (undefined CQL2_FILTER_LANG, a str.format on JSON braces)",
 }
-
-passed = failed = 0
-
-
-def report(ok, name, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}", flush=True)
-
-
-def ensure_ogrinfo():
-    if shutil.which("ogrinfo"):
-        return True
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "update", "-qq"], check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "gdal-bin"], check=False)
-    return shutil.which("ogrinfo") is not None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server():
-    port = free_port()
-    proc = subprocess.Popen([BIN, "serve", "--addr", f"127.0.0.1:{port}", "--data", str(DATA)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1).read()
-            return proc, base
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit("the server exited")
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the server did not come up")
 
 
 def load_layers():
@@ -413,7 +368,7 @@ def check_schemathesis(base):
 
 
 def main():
-    proc, base = start_server()
+    proc, base = start_server(BIN, DATA)
     try:
         for name, step in [("GDAL", check_gdal), ("OWSLib", check_owslib),
                            ("ogctests", check_ogctests), ("Part 3", check_part3),
@@ -428,8 +383,7 @@ def main():
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(summary())
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pyproj import Geod, Transformer
 from shapely.geometry import Point, shape
 from shapely.geometry.polygon import orient
 from shapely.ops import nearest_points, transform
+from interop import report, summary
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("INTEROP_DATA", ROOT / "geodata"))
@@ -40,18 +41,6 @@ NEAREST_POINTS = [(116.843, 40.376), (117.0, 40.6), (117.27, 40.66), (116.95, 40
                   (116.5, 40.1)]
 NEAR_BELTS = ["tourism_belts/belt-north", "tourism_belts/belt-east"]
 NEAR_DISTANCE_M = 2000.0
-
-passed, failed = 0, 0
-
-
-def report(ok, name, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
 
 
 def load_layers():
@@ -290,8 +279,7 @@ def main():
         guarded(check_near, of)
     for label, lon, lat in at_points():
         guarded(check_at, label, lon, lat)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -15,17 +15,15 @@ import json
 import math
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
 import urllib.request
 from pathlib import Path
 
 from shapely.geometry import box, shape
+from interop import report, summary, ensure_ogrinfo, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "geodata"
@@ -35,50 +33,6 @@ EXTENT, BUFFER = 4096, 64
 # Tiles over the reservoir (z12), Miyun town (z14), Yunmengshan (z10), the
 # whole district (z8).
 TILES = [(12, 3378, 1543), (14, 13509, 6180), (10, 843, 385), (8, 210, 96), (8, 211, 96)]
-
-passed = failed = 0
-
-
-def report(ok, name, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
-
-
-def ensure_ogrinfo():
-    if shutil.which("ogrinfo"):
-        return True
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "update", "-qq"], check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "gdal-bin"], check=False)
-    return shutil.which("ogrinfo") is not None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server():
-    port = free_port()
-    proc = subprocess.Popen([BIN, "serve", "--addr", f"127.0.0.1:{port}", "--data", str(DATA)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/health", timeout=1).read()
-            return proc, base
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit("the server exited: " + proc.stderr.read().decode())
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the server did not come up")
 
 
 def tile_bounds_lonlat(z, x, y, pad_units):
@@ -216,12 +170,11 @@ def check_tile(base, tmp, layers, z, x, y):
 def main():
     if not ensure_ogrinfo():
         report(False, "ogrinfo available", "install gdal-bin")
-        print(f"{passed} passed, {failed} failed")
-        return 1
+        return summary()
     version = subprocess.run(["ogrinfo", "--version"], capture_output=True, text=True).stdout.strip()
     print(f"using {version}")
     layers = load_layers()
-    proc, base = start_server()
+    proc, base = start_server(BIN, DATA)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for z, x, y in TILES:
@@ -229,8 +182,7 @@ def main():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":
