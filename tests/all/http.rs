@@ -1,7 +1,9 @@
 //! The HTTP surface, called in-process through the router (no socket):
 //! tiles and their headers, TileJSON, the catalog, and every bad input.
 
-use crate::util::{bundled, collection, feature, geodata_dir, square, Scratch};
+use crate::util::{
+    bundled, collection, feature, fresh_state, geodata_dir, router, square, Scratch,
+};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -17,18 +19,7 @@ use tower::ServiceExt;
 const TOWN_TILE: &str = "/tiles/12/3377/1545.mvt";
 
 fn state() -> AppState {
-    AppState::new(
-        Catalog::load(&geodata_dir()).unwrap(),
-        ServerConfig::default(),
-        TileOptions::default(),
-        64 << 20,
-    )
-}
-
-/// A router over one shared state (the catalog loaded once per run).
-fn router() -> Router {
-    static STATE: std::sync::OnceLock<AppState> = std::sync::OnceLock::new();
-    app(STATE.get_or_init(state).clone())
+    fresh_state(ServerConfig::default())
 }
 
 struct Reply {

@@ -4,34 +4,18 @@
 //! mistake. Filtered answers are checked against brute force over the
 //! catalog with geo's predicates, never against hard-coded lists.
 
-use crate::util::bundled;
+use crate::util::{bundled, router};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use geo::{Contains, Coord, Geometry, Intersects, LineString, Polygon, Rect, Relate};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use shanshui::http::{app, AppState, ServerConfig};
 use shanshui::query::{within, Filter, FilterLang, Queryables, Target};
-use shanshui::tile::TileOptions;
-use shanshui::{Catalog, Feature};
+use shanshui::Feature;
 use tower::ServiceExt;
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const BASE: &str = "http://127.0.0.1:8080";
-
-fn router() -> axum::Router {
-    static STATE: std::sync::OnceLock<AppState> = std::sync::OnceLock::new();
-    app(STATE
-        .get_or_init(|| {
-            AppState::new(
-                Catalog::load(&crate::util::geodata_dir()).unwrap(),
-                ServerConfig::default(),
-                TileOptions::default(),
-                0,
-            )
-        })
-        .clone())
-}
 
 struct Reply {
     status: StatusCode,

@@ -1,30 +1,13 @@
 //! The planner's questions over HTTP (`/query/...`): the same answers as
 //! the command line, GeoJSON and CSV, paging, and every mistake.
 
-use crate::util::bundled;
+use crate::util::{bundled, router};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use shanshui::http::{app, AppState, ServerConfig};
-use shanshui::tile::TileOptions;
-use shanshui::Catalog;
 use std::process::Command;
 use tower::ServiceExt;
-
-fn router() -> axum::Router {
-    static STATE: std::sync::OnceLock<AppState> = std::sync::OnceLock::new();
-    app(STATE
-        .get_or_init(|| {
-            AppState::new(
-                Catalog::load(&crate::util::geodata_dir()).unwrap(),
-                ServerConfig::default(),
-                TileOptions::default(),
-                0,
-            )
-        })
-        .clone())
-}
 
 async fn call(
     method: Method,

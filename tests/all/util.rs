@@ -79,3 +79,24 @@ pub fn square(x: f64, y: f64, s: f64) -> String {
         y1 = y + s
     )
 }
+
+/// Server state over the bundled data, with the given settings.
+pub fn fresh_state(config: shanshui::http::ServerConfig) -> shanshui::http::AppState {
+    shanshui::http::AppState::new(
+        Catalog::load(&geodata_dir()).unwrap(),
+        config,
+        shanshui::tile::TileOptions::default(),
+        64 << 20,
+    )
+}
+
+/// A router over one state that every in-process HTTP test shares (the
+/// bundled catalog loaded once per run).
+pub fn router() -> axum::Router {
+    static STATE: OnceLock<shanshui::http::AppState> = OnceLock::new();
+    shanshui::http::app(
+        STATE
+            .get_or_init(|| fresh_state(Default::default()))
+            .clone(),
+    )
+}

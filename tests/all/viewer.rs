@@ -3,7 +3,7 @@
 //! here, after MapLibre's glyphs.proto), the label points, the viewer page
 //! and its assets, and every bad request.
 
-use crate::util::{bundled, geodata_dir};
+use crate::util::{bundled, router};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -11,9 +11,7 @@ use geo::Intersects;
 use http_body_util::BodyExt;
 use prost::Message;
 use serde_json::Value;
-use shanshui::http::{app, AppState, ServerConfig};
-use shanshui::tile::TileOptions;
-use shanshui::Catalog;
+use shanshui::http::{app, ServerConfig};
 use std::collections::BTreeSet;
 use tower::ServiceExt;
 
@@ -56,19 +54,7 @@ struct GlyphPbf {
 }
 
 fn router_with(config: ServerConfig) -> Router {
-    app(AppState::new(
-        Catalog::load(&geodata_dir()).unwrap(),
-        config,
-        TileOptions::default(),
-        16 << 20,
-    ))
-}
-
-fn router() -> Router {
-    static STATE: std::sync::OnceLock<Router> = std::sync::OnceLock::new();
-    STATE
-        .get_or_init(|| router_with(ServerConfig::default()))
-        .clone()
+    app(crate::util::fresh_state(config))
 }
 
 struct Reply {
