@@ -1,7 +1,8 @@
 //! "What is here?" — every feature of every layer at a point: which rules
 //! apply to this plot.
 
-use super::geodesic::{distance_m, expand_by_metres};
+use super::distance::distance_m;
+use super::geodesic::expand_by_metres;
 use super::target::find_layer;
 use super::{check_lon_lat, Hit, QueryError, Relation};
 use crate::catalog::{Catalog, Layer};

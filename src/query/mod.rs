@@ -5,6 +5,7 @@
 
 mod at;
 pub mod cql;
+pub mod distance;
 mod error;
 pub mod geodesic;
 mod hit;

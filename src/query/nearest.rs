@@ -2,7 +2,8 @@
 //! distances in metres, candidates drawn from the R-tree in order of their
 //! bounding boxes and stopped as soon as no further one can come closer.
 
-use super::geodesic::{distance_m, expand_by_metres, metres_lower_bound};
+use super::distance::distance_m;
+use super::geodesic::{expand_by_metres, metres_lower_bound};
 use super::target::find_layer;
 use super::{check_lon_lat, Hit, QueryError, Target};
 use crate::catalog::Catalog;

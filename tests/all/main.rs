@@ -1,6 +1,7 @@
 //! The integration tests: one harness, one module per concern.
 
 mod cli;
+mod exactness;
 mod http;
 mod load_errors;
 mod ogc;

@@ -5,7 +5,7 @@
 use geo::{Coord, Geometry, LineString, Point, Polygon, Relate};
 use proptest::prelude::*;
 use shanshui::catalog::{DatasetMeta, GeometryKind, LayerMeta, Title};
-use shanshui::query::{self, geodesic, Relation, Target};
+use shanshui::query::{self, distance, geodesic, Relation, Target};
 use shanshui::{Catalog, Feature, Layer};
 
 const LON: (f64, f64) = (116.8, 117.2);
@@ -183,7 +183,7 @@ proptest! {
         for layer in ["areas", "lines", "points"] {
             let here = Geometry::Point(Point(p));
             let mut all: Vec<(f64, String)> = c.layer(layer).unwrap().features.iter()
-                .map(|f| (geodesic::distance_m(&here, &f.geometry), f.id.clone()))
+                .map(|f| (distance::distance_m(&here, &f.geometry), f.id.clone()))
                 .collect();
             all.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
             all.truncate(k);
@@ -204,7 +204,7 @@ proptest! {
         let target = Target::from_geometry(from.clone()).unwrap();
         for layer in ["areas", "lines", "points"] {
             let mut want: Vec<String> = c.layer(layer).unwrap().features.iter()
-                .filter(|f| geodesic::distance_m(&from, &f.geometry) <= d)
+                .filter(|f| distance::distance_m(&from, &f.geometry) <= d)
                 .map(|f| f.id.clone())
                 .collect();
             want.sort();
@@ -222,7 +222,7 @@ proptest! {
         for layer in c.layers() {
             let mut ids: Vec<String> = layer.features.iter()
                 .filter(|f| here.relate(&f.geometry).is_intersects()
-                    || (tol > 0.0 && geodesic::distance_m(&here, &f.geometry) <= tol))
+                    || (tol > 0.0 && distance::distance_m(&here, &f.geometry) <= tol))
                 .map(|f| f.id.clone())
                 .collect();
             ids.sort();
