@@ -9,7 +9,8 @@
 //! at distances `f0` and `f1` and whose arc is at most `L` long holds
 //! nothing nearer than `(f0 + f1 - L) / 2`. Intervals that cannot beat the
 //! best distance found by more than [`TOLERANCE_M`] are dropped; the rest
-//! are halved. Edges are first ruled out with a lower bound that needs no
+//! are halved, down to pieces short against the distance, where golden
+//! section finds the minimum. Edges are first ruled out with a lower bound that needs no
 //! geodesic at all (a weighted planar distance, `edge_lower_bound`).
 //! The answer is exact to [`TOLERANCE_M`] at any distance, where a local
 //! planar frame would pick the wrong closest point on long edges far away.
@@ -17,7 +18,9 @@
 //! Between two lines or areas that do not meet, the closest pair is taken
 //! between a vertex of one and an edge of the other, in both directions.
 
-use super::geodesic::{meridian_radius, parallel_radius, point_distance_m};
+use super::geodesic::{
+    meridian_radius, parallel_radius, point_distance_azimuth_m, point_distance_m,
+};
 use geo::{Coord, Geometry, Intersects, LineString, Polygon};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -45,8 +48,16 @@ pub fn distance_m(a: &Geometry<f64>, b: &Geometry<f64>) -> f64 {
     if let Some((v, e)) = least_bound_pair(&ea, &eb).or_else(|| least_bound_pair(&eb, &ea)) {
         best = point_edge_m(v, e, best);
     }
-    best = vertices_to_edges(&ea, &eb, best);
-    vertices_to_edges(&eb, &ea, best)
+    // A vertex of a point set against edges is covered by the edges'
+    // own ends, so points need only the one direction.
+    let points = |es: &[Edge]| es.iter().all(|e| e.0 == e.1);
+    if !points(&eb) || points(&ea) {
+        best = vertices_to_edges(&ea, &eb, best);
+    }
+    if !points(&ea) {
+        best = vertices_to_edges(&eb, &ea, best);
+    }
+    best
 }
 
 /// The shortest geodesic distance from `p` to the straight lon/lat segment
@@ -162,13 +173,23 @@ impl Ord for Interval {
 
 /// The distance from `p` to edge `e`, or `best` when the edge holds
 /// nothing nearer by more than [`TOLERANCE_M`].
+///
+/// Branch and bound rules out the parts of the edge that cannot come
+/// nearer and narrows the rest down to pieces about 1/64 of the distance
+/// long (between 5 cm and 1 km): near a smooth minimum the Lipschitz bound
+/// alone would need thousands of pieces a few centimetres long. Adjacent
+/// pieces left are joined into runs; a run that short, seen from that far,
+/// holds a single minimum, at an end when the slope there says so, and
+/// otherwise found by golden section.
 fn point_edge_m(p: Coord<f64>, e: Edge, best: f64) -> f64 {
     let f = |t: f64| point_distance_m(p, e.at(t));
-    let (f0, f1) = (f(0.0), f(1.0));
-    let mut best = best.min(f0).min(f1);
+    let f0 = f(0.0);
     if e.0 == e.1 {
-        return best;
+        return best.min(f0);
     }
+    let f1 = f(1.0);
+    let mut best = best.min(f0).min(f1);
+    let length = |t0: f64, t1: f64| arc_length_bound(e.at(t0), e.at(t1));
     let interval = |t0: f64, t1: f64, f0: f64, f1: f64| {
         let (a, b) = (e.at(t0), e.at(t1));
         let lipschitz = (f0 + f1 - arc_length_bound(a, b)) / 2.0;
@@ -181,14 +202,17 @@ fn point_edge_m(p: Coord<f64>, e: Edge, best: f64) -> f64 {
         }
     };
     let mut heap = BinaryHeap::from([interval(0.0, 1.0, f0, f1)]);
+    let mut pieces = Vec::new();
     let mut evaluations = 2;
     while let Some(iv) = heap.pop() {
         if iv.lower >= best - TOLERANCE_M || evaluations >= MAX_EVALUATIONS_PER_EDGE {
             break;
         }
         let tm = 0.5 * (iv.t0 + iv.t1);
-        if tm <= iv.t0 || tm >= iv.t1 {
-            continue; // no room left to split in f64
+        if length(iv.t0, iv.t1) <= (best / 64.0).clamp(0.05, 1_000.0) || tm <= iv.t0 || tm >= iv.t1
+        {
+            pieces.push(iv);
+            continue;
         }
         let fm = f(tm);
         evaluations += 1;
@@ -202,7 +226,59 @@ fn point_edge_m(p: Coord<f64>, e: Edge, best: f64) -> f64 {
             }
         }
     }
+    pieces.retain(|iv| iv.lower < best - TOLERANCE_M);
+    pieces.sort_by(|a, b| a.t0.total_cmp(&b.t0));
+    let mut runs: Vec<(f64, f64)> = Vec::new();
+    for iv in pieces {
+        match runs.last_mut() {
+            Some(run) if run.1 == iv.t0 => run.1 = iv.t1,
+            _ => runs.push((iv.t0, iv.t1)),
+        }
+    }
+    for (t0, t1) in runs {
+        // Single-minimum: a run whose distance grows from its start, or
+        // falls into its end, has its least at that end, already counted.
+        if slope(p, e, t0) >= 0.0 || slope(p, e, t1) <= 0.0 {
+            continue;
+        }
+        best = best.min(golden_section(&f, t0, t1, length(t0, t1)));
+    }
     best
+}
+
+/// The sign of the rate at which the distance from `p` changes as a point
+/// moves along `e` at `t`: the cosine between the edge's heading there and
+/// the azimuth in which the distance from `p` grows.
+fn slope(p: Coord<f64>, e: Edge, t: f64) -> f64 {
+    let q = e.at(t);
+    let (s, away) = point_distance_azimuth_m(p, q);
+    if s == 0.0 {
+        return 0.0;
+    }
+    let east = parallel_radius(q.y) * (e.1.x - e.0.x);
+    let north = meridian_radius(q.y) * (e.1.y - e.0.y);
+    (away - east.atan2(north).to_degrees()).to_radians().cos()
+}
+
+/// The least value of `f` on `[t0, t1]`, a span `span_m` metres long
+/// holding a single minimum, to within a millimetre of the span.
+fn golden_section(f: &impl Fn(f64) -> f64, mut t0: f64, mut t1: f64, span_m: f64) -> f64 {
+    const INV_PHI: f64 = 0.618_033_988_749_894_8;
+    let steps = ((span_m / 0.001).max(1.0).ln() / (1.0 / INV_PHI).ln()).ceil() as usize;
+    let (mut a, mut b) = (t1 - INV_PHI * (t1 - t0), t0 + INV_PHI * (t1 - t0));
+    let (mut fa, mut fb) = (f(a), f(b));
+    for _ in 0..steps {
+        if fa < fb {
+            (t1, b, fb) = (b, a, fa);
+            a = t1 - INV_PHI * (t1 - t0);
+            fa = f(a);
+        } else {
+            (t0, a, fa) = (a, b, fb);
+            b = t0 + INV_PHI * (t1 - t0);
+            fb = f(b);
+        }
+    }
+    fa.min(fb).min(f(t0)).min(f(t1))
 }
 
 /// Metres per degree of a meridian at latitude `lat` (degrees).
@@ -330,6 +406,35 @@ mod tests {
                 (got - want).abs() <= 0.02,
                 "{p:?} to {a:?}-{b:?}: {got} vs sampled {want}"
             );
+        }
+    }
+
+    #[test]
+    fn vertices_along_a_straight_edge_change_no_distance() {
+        // The same straight line as one edge and as 300 short ones, seen
+        // from 30 m, 30 km and 3,000 km.
+        let (a, b) = (Coord { x: 116.9, y: 40.6 }, Coord { x: 117.6, y: 40.05 });
+        let dense = Geometry::LineString(
+            (0..=300)
+                .map(|i| a + (b - a) * (i as f64 / 300.0))
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        for p in [
+            Coord {
+                x: 117.2,
+                y: 40.364,
+            },
+            Coord {
+                x: 117.2853364,
+                y: 40.3097331,
+            },
+            Coord { x: 140.0, y: 30.0 },
+        ] {
+            let one = point_segment_m(p, a, b);
+            let many = distance_m(&Geometry::Point(p.into()), &dense);
+            assert!((one - many).abs() < TOLERANCE_M, "{p:?}: {one} vs {many}");
+            assert!((one - sampled(p, a, b, 20_000)).abs() < 2.0 * TOLERANCE_M);
         }
     }
 

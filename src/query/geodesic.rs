@@ -171,6 +171,13 @@ pub fn point_distance_m(a: Coord<f64>, b: Coord<f64>) -> f64 {
     WGS84.inverse(a.y, a.x, b.y, b.x)
 }
 
+/// Geodesic distance from `a` to `b`, in metres, with the azimuth at `b`
+/// (degrees clockwise from north) in which the distance grows fastest.
+pub(crate) fn point_distance_azimuth_m(a: Coord<f64>, b: Coord<f64>) -> (f64, f64) {
+    let (s12, _azi1, azi2, _a12): (f64, f64, f64, f64) = WGS84.inverse(a.y, a.x, b.y, b.x);
+    (s12, azi2)
+}
+
 /// A box that holds every point within `metres` of `rect`: the search
 /// window for "within a distance" queries. Generous, never too small.
 pub fn expand_by_metres(rect: Rect<f64>, metres: f64) -> Rect<f64> {
