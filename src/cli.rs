@@ -3,7 +3,7 @@
 
 use crate::catalog::Catalog;
 use crate::http::{app, AppState, ServerConfig};
-use crate::query::{self, geodesic, output, Hit, QueryError, Target};
+use crate::query::{self, geodesic, output, FilterLimits, Hit, QueryError, Target};
 use crate::tile::tilejson::tilejson;
 use crate::tile::{export, plan_tiles, render, ExportPlan, TileCoord, TileOptions};
 use anyhow::Context;
@@ -175,6 +175,14 @@ struct ServeArgs {
     /// Cache-Control header sent with tiles and TileJSON.
     #[arg(long, default_value = "public, max-age=3600")]
     cache_control: String,
+    /// The longest CQL2 filter accepted, in bytes; longer ones get a 400.
+    #[arg(long, default_value_t = FilterLimits::default().max_bytes)]
+    max_filter_bytes: usize,
+    /// The deepest nesting of parentheses a cql2-text filter may have
+    /// (cql2-json: twice this plus four levels of arrays and objects);
+    /// deeper ones get a 400 before they reach the parser.
+    #[arg(long, default_value_t = FilterLimits::default().max_depth)]
+    max_filter_depth: usize,
 }
 
 impl Default for ServeArgs {
@@ -299,9 +307,16 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
         buffer: args.buffer,
         ..TileOptions::default()
     };
+    if args.max_filter_depth == 0 || args.max_filter_bytes == 0 {
+        anyhow::bail!("--max-filter-bytes and --max-filter-depth must be at least 1");
+    }
     let config = ServerConfig {
         public_url: args.public_url.clone(),
         cache_control: args.cache_control.clone(),
+        filter_limits: FilterLimits {
+            max_bytes: args.max_filter_bytes,
+            max_depth: args.max_filter_depth,
+        },
     };
     let state = AppState::new(
         catalog,

@@ -13,7 +13,7 @@ pub(super) use params::Params;
 use super::tilejson::base_url;
 use super::{ApiError, AppState};
 use crate::catalog::{Catalog, Feature, Layer};
-use crate::query::{Filter, FilterLang, Queryables};
+use crate::query::{Filter, FilterLang, FilterLimits, Queryables};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -180,14 +180,14 @@ pub async fn items(
 
     let catalog_for_task = Arc::clone(&catalog);
     let layer_id = id.clone();
+    let limits = state.config().filter_limits;
     let (matched, features) = tokio::task::spawn_blocking(move || {
         select_page(
             &catalog_for_task,
             &layer_id,
             bbox,
             &equals,
-            filter_text.as_deref(),
-            lang,
+            filter_text.as_deref().map(|text| (text, lang, limits)),
             (offset, limit),
         )
     })
@@ -314,8 +314,7 @@ fn select_page(
     layer_id: &str,
     bbox: Option<Rect<f64>>,
     equals: &[(String, String)],
-    filter: Option<&str>,
-    lang: FilterLang,
+    filter: Option<(&str, FilterLang, FilterLimits)>,
     (offset, limit): (usize, usize),
 ) -> Result<(usize, Vec<Value>), ApiError> {
     let layer = find(catalog, layer_id)?;
@@ -327,8 +326,8 @@ fn select_page(
     for (name, value) in equals {
         parts.push(Filter::equals(&queryables, name, value)?);
     }
-    if let Some(text) = filter {
-        parts.push(Filter::parse(text, lang, &queryables)?);
+    if let Some((text, lang, limits)) = filter {
+        parts.push(Filter::parse(text, lang, &queryables, &limits)?);
     }
     let selected = Filter::all(parts).select(layer);
     let page = selected

@@ -2,6 +2,7 @@
 //! tile service with its cache, and the server's settings.
 
 use crate::catalog::Catalog;
+use crate::query::FilterLimits;
 use crate::tile::{TileOptions, TileService};
 use std::sync::{Arc, RwLock};
 
@@ -14,6 +15,8 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// The `Cache-Control` value sent with tiles and TileJSON.
     pub cache_control: String,
+    /// How long and how deeply nested a CQL2 filter may be.
+    pub filter_limits: FilterLimits,
 }
 
 impl Default for ServerConfig {
@@ -21,6 +24,7 @@ impl Default for ServerConfig {
         ServerConfig {
             public_url: None,
             cache_control: "public, max-age=3600".into(),
+            filter_limits: FilterLimits::default(),
         }
     }
 }

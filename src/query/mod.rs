@@ -15,7 +15,7 @@ mod target;
 mod within;
 
 pub use at::at;
-pub use cql::{CqlError, Filter, FilterLang, QueryableType, Queryables};
+pub use cql::{CqlError, Filter, FilterLang, FilterLimits, QueryableType, Queryables};
 pub use error::QueryError;
 pub use hit::{Hit, Overlap, Relation};
 pub use nearest::{near, nearest, MAX_DISTANCE_M, MAX_K};

@@ -276,6 +276,7 @@ async fn tilejson_for_one_layer_and_behind_a_proxy() {
         ServerConfig {
             public_url: Some("https://maps.example.org/shanshui/".into()),
             cache_control: "no-cache".into(),
+            ..ServerConfig::default()
         },
         TileOptions::default(),
         0,

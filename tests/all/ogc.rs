@@ -1194,7 +1194,8 @@ async fn filter_select_agrees_with_testing_every_feature() {
     for layer in catalog.layers() {
         let q = Queryables::of(layer);
         for text in &filters {
-            let filter = Filter::parse(text, FilterLang::Cql2Text, &q).unwrap();
+            let filter =
+                Filter::parse(text, FilterLang::Cql2Text, &q, &Default::default()).unwrap();
             let by_index = filter.select(layer);
             let by_scan: Vec<usize> = (0..layer.features.len())
                 .filter(|&i| filter.matches(&layer.features[i]))
@@ -1304,4 +1305,68 @@ async fn broken_filters_say_what_is_wrong() {
     )
     .await;
     bad_request(&j("[1, 2]"), &["not valid cql2-json"]).await;
+}
+
+/// Twenty unclosed parentheses once took the parser 4.3 s to refuse, each
+/// more doubling it: now they are refused before parsing, with the limit.
+#[tokio::test]
+async fn filters_too_deep_or_too_long_are_refused_before_parsing() {
+    let items = "/collections/projects/items";
+    let t = |cql: &str| format!("{items}?filter={}", enc(cql));
+    let j = |cql: &str| format!("{items}?filter-lang=cql2-json&filter={}", enc(cql));
+    for n in [11, 20, 30, 200] {
+        bad_request(
+            &t(&"(".repeat(n)),
+            &[
+                &format!("nests {n} levels"),
+                "at most 10",
+                "--max-filter-depth",
+            ],
+        )
+        .await;
+    }
+    bad_request(
+        &j(&format!("{}1{}", "[".repeat(40), "]".repeat(40))),
+        &["nests 40 levels", "at most 24 in cql2-json"],
+    )
+    .await;
+    let long = format!("name_en = '{}'", "x".repeat(40_000));
+    bad_request(
+        &t(&long),
+        &["bytes long", "at most 32768", "--max-filter-bytes"],
+    )
+    .await;
+    // Deep enough for a multipolygon inside grouping, and still answered.
+    let nested = format!(
+        "{}S_INTERSECTS(geometry, MULTIPOLYGON(((116 40, 118 40, 118 41, 116 41, 116 40)))){}",
+        "(".repeat(5),
+        ")".repeat(5)
+    );
+    assert_eq!(get(&t(&nested)).await.status, StatusCode::OK);
+
+    // The limits are the server's to set.
+    let state = crate::util::fresh_state(shanshui::http::ServerConfig {
+        filter_limits: shanshui::query::FilterLimits {
+            max_bytes: 64,
+            max_depth: 2,
+        },
+        ..Default::default()
+    });
+    let app = shanshui::http::app(state);
+    for (cql, says) in [
+        ("(((start_year = 2021)))", "at most 2"),
+        (
+            "name_en = 'a name long enough to go well past the sixty-four bytes allowed'",
+            "at most 64",
+        ),
+    ] {
+        let res = app
+            .clone()
+            .oneshot(Request::get(t(cql)).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{cql}");
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        assert!(String::from_utf8_lossy(&body).contains(says), "{cql}");
+    }
 }

@@ -4,7 +4,7 @@
 //! valid lon/lat geometries with their bounding boxes.
 
 use super::literal::{box_geometry, geometry_literal};
-use super::{CqlError, QueryableType, Queryables};
+use super::{CqlError, FilterLimits, QueryableType, Queryables};
 use cql2::Expr;
 use geo::{Geometry, Rect};
 use std::sync::OnceLock;
@@ -29,7 +29,7 @@ impl FilterLang {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             FilterLang::Cql2Text => "cql2-text",
             FilterLang::Cql2Json => "cql2-json",
@@ -134,12 +134,15 @@ impl SpatialOp {
 }
 
 impl Filter {
-    /// Parses `text` in `lang` and checks it against the queryables.
+    /// Parses `text` in `lang` and checks it against the queryables; text
+    /// beyond `limits` is refused before it reaches the parser.
     pub fn parse(
         text: &str,
         lang: FilterLang,
         queryables: &Queryables,
+        limits: &FilterLimits,
     ) -> Result<Filter, CqlError> {
+        limits.check(text, lang)?;
         let expr = match lang {
             FilterLang::Cql2Text => cql2::parse_text(text).map_err(|e| CqlError::Syntax {
                 lang: lang.name(),

@@ -14,6 +14,24 @@ pub enum CqlError {
         /// What the parser expected, and where.
         message: String,
     },
+    /// A filter longer than the server accepts.
+    #[error("`filter` is {bytes} bytes long; this server accepts at most {max} (serve --max-filter-bytes)")]
+    TooLong {
+        /// Its length.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A filter nested deeper than the server accepts.
+    #[error("`filter` nests {depth} levels deep; this server accepts at most {max} in {lang} (serve --max-filter-depth); check for unclosed parentheses, or flatten the grouping")]
+    TooDeep {
+        /// `cql2-text` or `cql2-json`.
+        lang: &'static str,
+        /// How deep it nests.
+        depth: usize,
+        /// The limit for its language.
+        max: usize,
+    },
     /// A property that is not one of the collection's queryables.
     #[error("`{name}` is not a queryable of this collection; the queryables are: {known}")]
     UnknownProperty {

@@ -6,9 +6,11 @@
 mod compile;
 mod error;
 mod eval;
+mod guard;
 mod literal;
 mod queryables;
 
 pub use compile::{Filter, FilterLang};
 pub use error::CqlError;
+pub use guard::FilterLimits;
 pub use queryables::{QueryableType, Queryables};
