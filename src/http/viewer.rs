@@ -3,10 +3,11 @@
 //! MapLibre styles of `styles/` (`/styles/{name}.json`) with their URLs
 //! pointing back at the server a request came to.
 //!
-//! The page, its assets and the styles are built into the binary. MapLibre
-//! GL JS itself is served from `styles/viewer/node_modules/maplibre-gl/dist/`
-//! once `npm ci` has run there; until then the page loads the same pinned
-//! version from a CDN.
+//! The page, its assets, the styles and MapLibre GL JS are built into the
+//! binary, so the map works with no internet: MapLibre's released build is
+//! committed in `styles/viewer/vendor/maplibre-gl/` with its licence, and
+//! the interop suite checks it byte for byte against the npm package that
+//! `styles/viewer/package-lock.json` pins.
 
 use super::tilejson::base_url;
 use super::{ApiError, AppState};
@@ -15,7 +16,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// The styles served, by name: `/styles/{name}.json`.
@@ -29,8 +29,10 @@ const APP_JS: &str = include_str!("../../styles/viewer/app.js");
 const APP_CSS: &str = include_str!("../../styles/viewer/app.css");
 const PACKAGE_JSON: &str = include_str!("../../styles/viewer/package.json");
 
-/// The CDN the page falls back to for MapLibre when `npm ci` has not run.
-const CDN: &str = "https://unpkg.com/maplibre-gl@";
+/// MapLibre GL JS's released build, at the version `package.json` pins.
+const MAPLIBRE_JS: &str = include_str!("../../styles/viewer/vendor/maplibre-gl/maplibre-gl.js");
+const MAPLIBRE_CSS: &str = include_str!("../../styles/viewer/vendor/maplibre-gl/maplibre-gl.css");
+const MAPLIBRE_LICENSE: &str = include_str!("../../styles/viewer/vendor/maplibre-gl/LICENSE.txt");
 
 /// The names of the styles served.
 pub fn style_names() -> impl Iterator<Item = &'static str> {
@@ -85,7 +87,10 @@ pub fn style_json(name: &str, base: &str) -> Option<Value> {
 /// planner's panel, with every URL pointing at `base`. The catalog gives
 /// the title and the layer list the page shows before its script runs.
 pub fn page_html(catalog: &Catalog, base: &str) -> String {
-    let (script, css) = maplibre_urls(base);
+    let (script, css) = (
+        format!("{base}/viewer/maplibre-gl.js"),
+        format!("{base}/viewer/maplibre-gl.css"),
+    );
     let config = serde_json::json!({
         "base": base,
         "style": format!("{base}/styles/{DEFAULT_STYLE}.json"),
@@ -166,57 +171,29 @@ pub async fn style(
 }
 
 /// `/viewer/{file}`: the page's script and stylesheet, and MapLibre GL JS
-/// (`maplibre-gl.js`, `maplibre-gl.css`) from the local npm install.
+/// (`maplibre-gl.js`, `maplibre-gl.css`, `maplibre-gl-LICENSE.txt`).
 pub async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
     const JS: &str = "text/javascript; charset=utf-8";
     const CSS: &str = "text/css; charset=utf-8";
-    let (body, content_type) = match file.as_str() {
-        "app.js" => (APP_JS.as_bytes().to_vec(), JS),
-        "app.css" => (APP_CSS.as_bytes().to_vec(), CSS),
-        "maplibre-gl.js" | "maplibre-gl.css" => {
-            let path = maplibre_dist().join(&file);
-            let read = tokio::task::spawn_blocking(move || std::fs::read(path)).await?;
-            let body = read.map_err(|_| {
-                ApiError::NotFound(format!(
-                    "{file} is not installed; run `npm ci` in styles/viewer (the page falls back to a CDN)"
-                ))
-            })?;
-            (body, if file.ends_with(".js") { JS } else { CSS })
-        }
+    const TEXT: &str = "text/plain; charset=utf-8";
+    let (body, content_type, cache) = match file.as_str() {
+        "app.js" => (APP_JS, JS, "no-cache"),
+        "app.css" => (APP_CSS, CSS, "no-cache"),
+        // Pinned by version: a browser may keep them for a day.
+        "maplibre-gl.js" => (MAPLIBRE_JS, JS, "public, max-age=86400"),
+        "maplibre-gl.css" => (MAPLIBRE_CSS, CSS, "public, max-age=86400"),
+        "maplibre-gl-LICENSE.txt" => (MAPLIBRE_LICENSE, TEXT, "public, max-age=86400"),
         _ => {
             return Err(ApiError::NotFound(format!(
-                "no viewer file `{file}`; the viewer serves app.js, app.css, maplibre-gl.js, maplibre-gl.css"
+                "no viewer file `{file}`; the viewer serves app.js, app.css, maplibre-gl.js, maplibre-gl.css, maplibre-gl-LICENSE.txt"
             )))
         }
     };
     let mut r = body.into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     Ok(r)
-}
-
-/// Where `npm ci` puts MapLibre's files.
-fn maplibre_dist() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("styles/viewer/node_modules/maplibre-gl/dist")
-}
-
-/// MapLibre's script and stylesheet: served locally when installed,
-/// else the same version from the CDN.
-fn maplibre_urls(base: &str) -> (String, String) {
-    let dist = maplibre_dist();
-    if dist.join("maplibre-gl.js").is_file() && dist.join("maplibre-gl.css").is_file() {
-        (
-            format!("{base}/viewer/maplibre-gl.js"),
-            format!("{base}/viewer/maplibre-gl.css"),
-        )
-    } else {
-        let v = maplibre_version();
-        (
-            format!("{CDN}{v}/dist/maplibre-gl.js"),
-            format!("{CDN}{v}/dist/maplibre-gl.css"),
-        )
-    }
 }
 
 /// The MapLibre GL JS version `styles/viewer/package.json` pins.

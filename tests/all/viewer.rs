@@ -390,23 +390,25 @@ async fn the_viewer_page_has_the_map_and_references_the_style() {
     ] {
         assert!(page.contains(&format!(r#"id="{id}""#)), "{id}");
     }
-    // MapLibre from this server once `npm ci` has run, else the pinned
-    // version from the CDN: the same version either way.
+    // MapLibre from this server, built into the binary: no other host.
     let version = shanshui::http::maplibre_version();
-    let local = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("styles/viewer/node_modules/maplibre-gl/dist/maplibre-gl.js")
-        .is_file();
-    if local {
-        assert!(page.contains(&format!("{BASE}/viewer/maplibre-gl.js")));
-        let js = get("/viewer/maplibre-gl.js").await;
-        assert_eq!(js.status, StatusCode::OK);
-        assert!(
-            js.text().contains(version),
-            "the installed MapLibre is {version}"
-        );
-    } else {
-        assert!(page.contains(&format!("maplibre-gl@{version}/dist/maplibre-gl.js")));
+    assert!(page.contains(&format!("{BASE}/viewer/maplibre-gl.js")));
+    assert!(page.contains(&format!("{BASE}/viewer/maplibre-gl.css")));
+    for url in page.split(['"', '\'']).filter(|s| s.starts_with("http")) {
+        assert!(url.starts_with(BASE), "the page asks another host: {url}");
     }
+    let js = get("/viewer/maplibre-gl.js").await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(
+        js.text().contains(version),
+        "the built-in MapLibre is {version}"
+    );
+    assert_eq!(get("/viewer/maplibre-gl.css").await.status, StatusCode::OK);
+    let licence = get("/viewer/maplibre-gl-LICENSE.txt").await;
+    assert!(
+        licence.text().contains("MapLibre"),
+        "MapLibre's licence is served"
+    );
     assert_eq!(page, shanshui::http::page_html(bundled(), BASE));
     assert!(
         page.contains("密云水库保护区"),

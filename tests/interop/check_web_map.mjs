@@ -132,6 +132,9 @@ async function main() {
     const failedRequests = [];
     const glyphs = [];
     const offHost = [];
+    // Offline: every request to another host is refused, as on an
+    // intranet with no internet; the check below fails if the page tries.
+    await page.route((url) => !url.href.startsWith(base), (route) => route.abort('internetdisconnected'));
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     page.on('requestfailed', (r) => failedRequests.push(`${r.url()} (${r.failure() && r.failure().errorText})`));

@@ -3,7 +3,8 @@
 # style in styles/, then Chromium (Debian's, driven by playwright-core)
 # opening the viewer of a running `shanshui serve` (check_web_map.mjs).
 #
-# Installs what it needs when missing (as root): Debian's chromium,
+# Checks that the MapLibre build committed in styles/viewer/vendor/ is the
+# pinned npm package's. Installs what it needs when missing (as root): Debian's chromium,
 # fonts-noto-cjk (the browser draws the Chinese labels) and nodejs/npm;
 # in styles/viewer, `npm ci` (maplibre-gl, and the pinned dev tools
 # @maplibre/maplibre-gl-style-spec and playwright-core).
@@ -48,6 +49,16 @@ if ! cmp -s "$VIEWER/package-lock.json" "$VIEWER/node_modules/.package-lock.json
   fi
 fi
 echo "   chromium: $(/usr/bin/chromium --version 2>/dev/null | head -n1); node $(node --version)"
+
+# The MapLibre build committed for the binary to serve offline is the pinned
+# package's, byte for byte.
+for f in maplibre-gl.js maplibre-gl.css LICENSE.txt; do
+  if cmp -s "$VIEWER/vendor/maplibre-gl/$f" "$VIEWER/node_modules/maplibre-gl/dist/$f"; then
+    ok "vendor/maplibre-gl/$f is the pinned package's dist/$f"
+  else
+    fail "vendor/maplibre-gl/$f differs from node_modules/maplibre-gl/dist/$f; copy it from the package the lock pins"
+  fi
+done
 
 # Every style passes the MapLibre style-spec validator.
 for style in styles/*.json; do
