@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -36,6 +35,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from shapely.geometry import box, shape
+import interop
 from interop import report, summary, ensure_ogrinfo, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,17 +66,8 @@ OGCTESTS_DESELECT = {
 
 def load_layers():
     """{layer id: [(feature id, properties, shapely geometry)]} from the files, in file order."""
-    manifest = tomllib.loads((DATA / "layers.toml").read_text(encoding="utf-8"))
-    layers = {}
-    for spec in manifest["layers"]:
-        fc = json.loads((DATA / spec["file"]).read_text(encoding="utf-8"))
-        prop = spec.get("id_property")
-        layers[spec["id"]] = [
-            (str(f["properties"].get(prop) if prop else f.get("id")), f["properties"],
-             shape(f["geometry"]))
-            for f in fc["features"]
-        ]
-    return layers
+    return {lid: [(fid, props, shape(g)) for fid, props, g in feats]
+            for lid, feats in interop.layer_features(DATA)[1].items()}
 
 
 LAYERS = load_layers()

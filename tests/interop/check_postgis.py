@@ -50,7 +50,6 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -154,14 +153,9 @@ def load_layers(cluster, manifest):
 # ---------------------------------------------------------------- the data
 
 def read_layers():
-    manifest = tomllib.loads((DATA / "layers.toml").read_text(encoding="utf-8"))
-    layers = {}
-    for spec in manifest["layers"]:
-        fc = json.loads((DATA / spec["file"]).read_text(encoding="utf-8"))
-        prop = spec.get("id_property")
-        layers[spec["id"]] = {str(f["properties"][prop] if prop else f["id"]): shape(f["geometry"])
-                              for f in fc["features"]}
-    return manifest, layers
+    """(manifest, {layer id: {feature id: shapely geometry}})."""
+    manifest, layers = interop.layer_features(DATA)
+    return manifest, {lid: {fid: shape(g) for fid, _, g in feats} for lid, feats in layers.items()}
 
 
 def variant(tmp, name, rewrite):

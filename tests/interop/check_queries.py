@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import shapely
@@ -21,6 +20,7 @@ from pyproj import Geod, Transformer
 from shapely.geometry import Point, shape
 from shapely.geometry.polygon import orient
 from shapely.ops import nearest_points, transform
+import interop
 from interop import report, summary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,17 +45,8 @@ NEAR_DISTANCE_M = 2000.0
 
 def load_layers():
     """{layer id: {feature id: shapely geometry}} straight from layers.toml and the files."""
-    manifest = tomllib.loads((DATA / "layers.toml").read_text(encoding="utf-8"))
-    layers = {}
-    for spec in manifest["layers"]:
-        fc = json.loads((DATA / spec["file"]).read_text(encoding="utf-8"))
-        prop = spec.get("id_property")
-        feats = {}
-        for f in fc["features"]:
-            fid = f.get("properties", {}).get(prop) if prop else f.get("id")
-            feats[str(fid)] = shape(f["geometry"])
-        layers[spec["id"]] = feats
-    return layers
+    return {lid: {fid: shape(g) for fid, _, g in feats}
+            for lid, feats in interop.layer_features(DATA)[1].items()}
 
 
 LAYERS = load_layers()

@@ -3,11 +3,13 @@
 `shanshui serve` on a free loopback port. Not a step itself (the runner
 only runs check_* files); the steps import it from their own folder.
 """
+import json
 import os
 import shutil
 import socket
 import subprocess
 import time
+import tomllib
 import urllib.request
 
 passed = failed = 0
@@ -63,3 +65,19 @@ def start_server(binary, data):
             time.sleep(0.1)
     proc.kill()
     raise SystemExit("the server did not come up")
+
+
+def layer_features(data):
+    """(manifest, {layer id: [(feature id, properties, GeoJSON geometry)]})
+    straight from `data`/layers.toml and the layer files, in file order."""
+    manifest = tomllib.loads((data / "layers.toml").read_text(encoding="utf-8"))
+    layers = {}
+    for spec in manifest["layers"]:
+        fc = json.loads((data / spec["file"]).read_text(encoding="utf-8"))
+        prop = spec.get("id_property")
+        layers[spec["id"]] = [
+            (str(f.get("properties", {}).get(prop) if prop else f.get("id")),
+             f.get("properties", {}), f["geometry"])
+            for f in fc["features"]
+        ]
+    return manifest, layers
