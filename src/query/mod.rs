@@ -11,6 +11,7 @@ pub mod geodesic;
 mod hit;
 mod nearest;
 pub mod output;
+mod relate;
 mod target;
 mod within;
 

@@ -3,10 +3,11 @@
 //! lies inside.
 
 use super::geodesic::{area_m2, length_m};
+use super::relate::Prepared;
 use super::target::find_layer;
 use super::{Hit, Overlap, QueryError, Relation, Target};
 use crate::catalog::{Catalog, Feature};
-use geo::{BooleanOps, Geometry, MultiLineString, MultiPolygon, PreparedGeometry, Relate};
+use geo::{BooleanOps, Geometry, MultiLineString, MultiPolygon};
 
 /// The features of `layer` within `zone`, sorted by relation then id.
 ///
@@ -25,7 +26,7 @@ pub fn within<'a>(
     let layer = find_layer(catalog, layer)?;
     let zone_area = polygonal(&zone.geometry)
         .ok_or_else(|| QueryError::ZoneNotPolygon(type_name(&zone.geometry).to_string()))?;
-    let prepared = PreparedGeometry::from(zone.geometry.clone());
+    let prepared = Prepared::new(zone.geometry.clone());
 
     let mut hits = Vec::new();
     for i in layer.index.intersecting(zone.bbox) {

@@ -145,6 +145,47 @@ async fn seventeen_digits_are_read_exactly_everywhere() {
     assert_eq!(p.x(), off.parse::<f64>().unwrap());
 }
 
+/// A line that starts 1.5e-16 (as a cross product) beside an edge of the
+/// G101 greening and heads across it: the crossing rounds onto the line's
+/// start, and geo's relate called the two disjoint (the PostGIS step, seed
+/// 4040796614). GEOS and PostGIS: the start touches the greening.
+#[tokio::test]
+async fn a_line_crossing_another_at_its_rounded_end_meets_it() {
+    let line = "LINESTRING(116.94550000000001 40.4165, 116.70604275000001 40.562217, \
+                117.05602475442048 40.787240386543274)";
+    let json = r#"{"type":"LineString","coordinates":[[116.94550000000001,40.4165],[116.70604275000001,40.562217],[117.05602475442048,40.787240386543274]]}"#;
+    for (op, meets) in [
+        ("S_INTERSECTS", true),
+        ("S_TOUCHES", true),
+        ("S_DISJOINT", false),
+        ("S_CROSSES", false),
+    ] {
+        let text = format!("{op}(geometry,{line})");
+        let uri = format!(
+            "/collections/projects/items?limit=1000&filter={}",
+            urlencode(&text)
+        );
+        let fc = call(Method::GET, &uri, "").await;
+        let hit = ids(&fc).contains(&"p-g101-greening".to_string());
+        assert_eq!(hit, meets, "{op}, cql2-text");
+
+        let filter = format!(
+            r#"{{"op":"{}","args":[{{"property":"geometry"}},{json}]}}"#,
+            op.to_lowercase()
+        );
+        let uri = format!(
+            "/collections/projects/items?limit=1000&filter-lang=cql2-json&filter={}",
+            urlencode(&filter)
+        );
+        let fc = call(Method::GET, &uri, "").await;
+        assert_eq!(
+            ids(&fc).contains(&"p-g101-greening".to_string()),
+            meets,
+            "{op}, cql2-json"
+        );
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

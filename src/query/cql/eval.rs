@@ -13,7 +13,8 @@
 use super::compile::{CmpOp, Filter, Node, Operand, Scalar, Spatial, SpatialOp};
 use super::queryables::{property, PropertyValue};
 use crate::catalog::{Feature, Layer};
-use geo::{Geometry, Intersects, PreparedGeometry, Relate};
+use crate::query::relate::Prepared;
+use geo::Intersects;
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -71,7 +72,7 @@ fn collect_spatial<'a>(node: &'a Node, out: &mut Vec<&'a Spatial>) {
 /// What a spatial predicate prepares once per query: its literal, ready
 /// for repeated DE-9IM tests, and which features the R-tree found near it.
 struct SpatialContext {
-    prepared: PreparedGeometry<'static, Geometry<f64>>,
+    prepared: Prepared,
     /// By feature position; `None` when there is no index to ask.
     near: Option<Vec<bool>>,
     /// Positions of the features near it, ascending.
@@ -93,7 +94,7 @@ impl SpatialContext {
             None => (None, None),
         };
         SpatialContext {
-            prepared: PreparedGeometry::from(s.geometry.clone()),
+            prepared: Prepared::new(s.geometry.clone()),
             near,
             near_list,
         }
