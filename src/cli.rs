@@ -4,12 +4,14 @@
 use crate::catalog::Catalog;
 use crate::http::{app, AppState, ServerConfig};
 use crate::query::{self, geodesic, output, FilterLimits, Hit, QueryError, Target};
+use crate::reload::LiveCatalog;
 use crate::tile::tilejson::tilejson;
 use crate::tile::{export, plan_tiles, render, ExportPlan, TileCoord, TileOptions};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Vector tiles and planners' spatial questions over GIS layers.
 #[derive(Debug, Parser)]
@@ -183,6 +185,13 @@ struct ServeArgs {
     /// deeper ones get a 400 before they reach the parser.
     #[arg(long, default_value_t = FilterLimits::default().max_depth)]
     max_filter_depth: usize,
+    /// Do not watch the data folder; reload only on SIGHUP.
+    #[arg(long)]
+    no_watch: bool,
+    /// How long the data folder must be quiet after a change before it is
+    /// reloaded, in milliseconds (editors save in several steps).
+    #[arg(long, default_value_t = crate::reload::DEFAULT_SETTLE.as_millis() as u64)]
+    reload_settle_ms: u64,
 }
 
 impl Default for ServeArgs {
@@ -278,8 +287,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
+    // RUST_LOG sets the level (default: info, one line per request).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_target(false)
         .try_init();
     let catalog = Catalog::load(dir)?;
@@ -318,14 +331,21 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
             max_depth: args.max_filter_depth,
         },
     };
-    let state = AppState::new(
-        catalog,
+    let live = Arc::new(LiveCatalog::new(catalog, Some(dir.to_path_buf())));
+    let _watch = if args.no_watch {
+        None
+    } else {
+        Some(live.watch(std::time::Duration::from_millis(args.reload_settle_ms))?)
+    };
+    let state = AppState::serving(
+        Arc::clone(&live),
         config,
         options,
         args.cache_mb.saturating_mul(1 << 20),
     );
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        reload_on_sighup(live);
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -338,14 +358,62 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
         println!("  {base}/            (the catalog is at {base}/catalog)");
         println!("  {base}/tiles.json  (TileJSON)");
         println!("  {base}/tiles/{{z}}/{{x}}/{{y}}.mvt");
-        println!("press Ctrl-C to stop");
+        if args.no_watch {
+            println!("reloads the data on SIGHUP; press Ctrl-C to stop");
+        } else {
+            println!("reloads the data when its files change, or on SIGHUP; press Ctrl-C to stop");
+        }
         axum::serve(listener, app(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(shutdown_signal())
             .await
-            .context("the server stopped with an error")
+            .context("the server stopped with an error")?;
+        println!("shanshui: stopped; every request in flight was answered");
+        Ok(())
     })
+}
+
+/// Reloads the data on each SIGHUP (Unix), off the async executor.
+fn reload_on_sighup(live: Arc<LiveCatalog>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; reload by changing the files instead");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the data");
+            let live = Arc::clone(&live);
+            let _ = tokio::task::spawn_blocking(move || live.reload()).await;
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = live;
+}
+
+/// Resolves on Ctrl-C or SIGTERM: the server stops taking connections and
+/// finishes the requests in flight.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
 }
 
 /// `west,south,east,north` in degrees, checked.

@@ -13,6 +13,7 @@ pub mod glyphs;
 pub mod http;
 pub mod index;
 pub mod query;
+pub mod reload;
 pub mod tile;
 
 pub use catalog::{Catalog, Feature, Layer, LoadError};

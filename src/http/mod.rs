@@ -11,6 +11,7 @@ mod query;
 mod state;
 mod tilejson;
 mod tiles;
+mod time;
 mod viewer;
 
 pub use error::ApiError;

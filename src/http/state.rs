@@ -3,8 +3,9 @@
 
 use crate::catalog::Catalog;
 use crate::query::FilterLimits;
+use crate::reload::LiveCatalog;
 use crate::tile::{TileOptions, TileService};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Settings that shape responses.
 #[derive(Debug, Clone)]
@@ -37,22 +38,37 @@ pub struct AppState {
 
 #[derive(Debug)]
 struct Shared {
-    catalog: RwLock<Arc<Catalog>>,
+    live: Arc<LiveCatalog>,
     tiles: Arc<TileService>,
     config: ServerConfig,
 }
 
 impl AppState {
-    /// State over a loaded catalog.
+    /// State over a catalog built in memory (nothing to reload).
     pub fn new(
         catalog: Catalog,
         config: ServerConfig,
         options: TileOptions,
         cache_bytes: u64,
     ) -> AppState {
+        AppState::serving(
+            Arc::new(LiveCatalog::new(catalog, None)),
+            config,
+            options,
+            cache_bytes,
+        )
+    }
+
+    /// State over live data, which reloads replace.
+    pub fn serving(
+        live: Arc<LiveCatalog>,
+        config: ServerConfig,
+        options: TileOptions,
+        cache_bytes: u64,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Shared {
-                catalog: RwLock::new(Arc::new(catalog)),
+                live,
                 tiles: Arc::new(TileService::new(options, cache_bytes)),
                 config,
             }),
@@ -62,20 +78,18 @@ impl AppState {
     /// The current catalog. Requests hold their own `Arc`, so a reload
     /// never changes the data under a request in flight.
     pub fn catalog(&self) -> Arc<Catalog> {
-        match self.inner.catalog.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        self.inner.live.catalog()
     }
 
-    /// Replaces the catalog whole (a reload). Cached tiles of the old one
-    /// are never served again: their keys carry the old version.
+    /// The live data: its reloads and their history.
+    pub fn live(&self) -> &Arc<LiveCatalog> {
+        &self.inner.live
+    }
+
+    /// Replaces the catalog whole. Cached tiles of the old one are never
+    /// served again: their keys carry the old version.
     pub fn replace_catalog(&self, catalog: Catalog) {
-        let new = Arc::new(catalog);
-        match self.inner.catalog.write() {
-            Ok(mut guard) => *guard = new,
-            Err(poisoned) => *poisoned.into_inner() = new,
-        }
+        self.inner.live.replace(catalog);
     }
 
     /// The tile service.

@@ -93,12 +93,22 @@ pub async fn catalog(State(state): State<AppState>, headers: HeaderMap) -> Json<
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
     let catalog = state.catalog();
     let tiles = state.tiles();
+    let reload = state.live().status();
     Json(json!({
-        "status": "ok",
+        // "degraded": the files on disk failed to load at the last try,
+        // and the last good data is being served.
+        "status": if reload.failing { "degraded" } else { "ok" },
         "dataset": catalog.dataset.id,
         "version": catalog.version(),
+        "loaded_at": super::time::rfc3339(reload.loaded_at),
         "layers": catalog.layers().len(),
         "features": catalog.layers().iter().map(|l| l.features.len()).sum::<usize>(),
+        "reloads": reload.reloads,
+        "reload_failures": reload.failures,
+        "last_reload_error": reload.last_error.map(|(at, message)| json!({
+            "at": super::time::rfc3339(at),
+            "message": message,
+        })),
         "tile_cache": { "tiles": tiles.cache().len(), "bytes": tiles.cache().bytes() },
     }))
 }

@@ -7,6 +7,7 @@ mod load_errors;
 mod ogc;
 mod planner;
 mod query_http;
+mod reload;
 mod rtree_props;
 mod seeds;
 mod tiles;
