@@ -1,10 +1,17 @@
 //! Rendered tiles kept in memory, bounded by bytes. Keys carry the
 //! catalog's version, so a tile of old data can never answer for new data.
 
+use crate::limits::Stopped;
 use crate::tile::TileCoord;
-use quick_cache::sync::Cache;
+use quick_cache::sync::{Cache, GuardResult};
 use quick_cache::Weighter;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a request waiting for another's render of the same tile
+/// sleeps between looks at its own deadline.
+const WAIT_STEP: Duration = Duration::from_millis(50);
 
 /// What identifies a rendered tile.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -49,6 +56,8 @@ impl Weighter<TileKey, CachedTile> for ByBytes {
 pub struct TileCache {
     inner: Cache<TileKey, CachedTile, ByBytes>,
     capacity: u64,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl std::fmt::Debug for TileCache {
@@ -68,7 +77,52 @@ impl TileCache {
         TileCache {
             inner: Cache::with_weighter(estimated, bytes.max(1), ByBytes),
             capacity: bytes,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
+    }
+
+    /// The tile from the cache, or made by `make` and kept. Concurrent
+    /// callers for the same missing tile wait for the first one's `make`
+    /// instead of each making it (while their own deadline allows).
+    /// Returns the tile and whether this call made it.
+    pub fn get_or_make<E: From<Stopped>>(
+        &self,
+        key: &TileKey,
+        make: impl FnOnce() -> Result<CachedTile, E>,
+    ) -> Result<(CachedTile, bool), E> {
+        loop {
+            match self.inner.get_value_or_guard(key, Some(WAIT_STEP)) {
+                GuardResult::Value(tile) => {
+                    self.hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok((tile, false));
+                }
+                GuardResult::Guard(guard) => {
+                    self.misses.fetch_add(1, Ordering::Relaxed);
+                    let tile = make()?;
+                    if self.capacity > 0 {
+                        let _ = guard.insert(tile.clone());
+                    }
+                    return Ok((tile, true));
+                }
+                GuardResult::Timeout => crate::limits::check()?,
+            }
+        }
+    }
+
+    /// Lookups answered from the cache since start.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Lookups that had to make the tile since start.
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
+
+    /// The budget in bytes (0: caching off).
+    pub fn capacity(&self) -> u64 {
+        self.capacity
     }
 
     /// The tile, if cached.
@@ -135,6 +189,44 @@ mod tests {
         cache.insert(key("v1", 1), tile(10));
         assert!(cache.get(&key("v1", 1)).is_some());
         assert!(cache.get(&key("v2", 1)).is_none());
+    }
+
+    #[test]
+    fn concurrent_misses_make_a_tile_once() {
+        let cache = Arc::new(TileCache::new(1_000_000));
+        let made = Arc::new(AtomicU64::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, made) = (Arc::clone(&cache), Arc::clone(&made));
+                std::thread::spawn(move || {
+                    cache
+                        .get_or_make(&key("v1", 7), || -> Result<_, Stopped> {
+                            made.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(200));
+                            Ok(tile(100))
+                        })
+                        .unwrap()
+                })
+            })
+            .collect();
+        let made_here: usize = threads
+            .into_iter()
+            .map(|t| usize::from(t.join().unwrap().1))
+            .sum();
+        assert_eq!(made.load(Ordering::SeqCst), 1);
+        assert_eq!(made_here, 1);
+        assert_eq!((cache.hits(), cache.misses()), (7, 1));
+    }
+
+    #[test]
+    fn a_failed_make_leaves_the_tile_for_the_next_caller() {
+        let cache = TileCache::new(1_000_000);
+        let r = cache.get_or_make(&key("v1", 3), || Err(Stopped::Cancelled));
+        assert_eq!(r.unwrap_err(), Stopped::Cancelled);
+        let (_, made) = cache
+            .get_or_make(&key("v1", 3), || -> Result<_, Stopped> { Ok(tile(10)) })
+            .unwrap();
+        assert!(made);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! adapter over the core: parse arguments, call, print.
 
 use crate::catalog::Catalog;
-use crate::http::{app, AppState, ServerConfig};
+use crate::http::{app, defaults, AppState, ServerConfig};
 use crate::query::{self, geodesic, output, FilterLimits, Hit, QueryError, Target};
 use crate::reload::LiveCatalog;
 use crate::tile::tilejson::tilejson;
@@ -185,6 +185,22 @@ struct ServeArgs {
     /// deeper ones get a 400 before they reach the parser.
     #[arg(long, default_value_t = FilterLimits::default().max_depth)]
     max_filter_depth: usize,
+    /// Seconds one request may take before it is answered 503 and its work
+    /// stopped (0: no limit).
+    #[arg(long, value_name = "SECONDS", default_value_t = defaults::REQUEST_TIMEOUT_S)]
+    request_timeout: u64,
+    /// Tiles rendered at once; a cold tile beyond that is answered 503 with
+    /// Retry-After while cached tiles go on being served (0: no cap).
+    /// Default: twice the cores.
+    #[arg(long)]
+    max_renders: Option<usize>,
+    /// The largest request body taken, in bytes (a POSTed zone); larger
+    /// ones get a 413.
+    #[arg(long, default_value_t = defaults::MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+    /// The most vertices a POSTed geometry may have; more get a 413.
+    #[arg(long, default_value_t = defaults::MAX_VERTICES)]
+    max_vertices: usize,
     /// Do not watch the data folder; reload only on SIGHUP.
     #[arg(long)]
     no_watch: bool,
@@ -330,6 +346,11 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
             max_bytes: args.max_filter_bytes,
             max_depth: args.max_filter_depth,
         },
+        request_timeout: (args.request_timeout > 0)
+            .then(|| std::time::Duration::from_secs(args.request_timeout)),
+        max_renders: args.max_renders.unwrap_or_else(defaults::max_renders),
+        max_body_bytes: args.max_body_bytes,
+        max_vertices: args.max_vertices,
     };
     let live = Arc::new(LiveCatalog::new(catalog, Some(dir.to_path_buf())));
     let _watch = if args.no_watch {

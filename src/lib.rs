@@ -12,6 +12,7 @@ pub mod cli;
 pub mod glyphs;
 pub mod http;
 pub mod index;
+pub mod limits;
 pub mod query;
 pub mod reload;
 pub mod tile;

@@ -2,9 +2,10 @@
 //! with a JSON body that says what to fix; a server fault is logged once
 //! and answered 500 without internals.
 
+use crate::limits::Stopped;
 use crate::query::{CqlError, QueryError};
 use crate::tile::TileError;
-use axum::http::{StatusCode, Uri};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -16,6 +17,16 @@ pub enum ApiError {
     BadRequest(String),
     /// 404: no such resource.
     NotFound(String),
+    /// 413: the request body is larger than the server takes.
+    TooLarge(String),
+    /// 503: the server is at a limit (busy, or the request ran past its
+    /// deadline); `retry_after` seconds, when trying again soon can help.
+    Unavailable {
+        /// What limit, and how to get past it.
+        message: String,
+        /// Seconds for the `Retry-After` header.
+        retry_after: Option<u32>,
+    },
     /// 500: our fault; the detail is logged, not sent.
     Internal(String),
 }
@@ -25,6 +36,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -33,8 +46,16 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let mut retry = None;
         let message = match self {
-            ApiError::BadRequest(m) | ApiError::NotFound(m) => m,
+            ApiError::BadRequest(m) | ApiError::NotFound(m) | ApiError::TooLarge(m) => m,
+            ApiError::Unavailable {
+                message,
+                retry_after,
+            } => {
+                retry = retry_after;
+                message
+            }
             ApiError::Internal(detail) => {
                 tracing::error!("internal error: {detail}");
                 "internal error; the server's log has the detail".to_string()
@@ -45,7 +66,13 @@ impl IntoResponse for ApiError {
             "error": status.canonical_reason().unwrap_or("error"),
             "message": message,
         });
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -57,7 +84,27 @@ impl From<TileError> for ApiError {
             | TileError::ZoomTooHigh { .. }
             | TileError::OutOfGrid { .. } => ApiError::BadRequest(e.to_string()),
             TileError::UnknownLayer { .. } => ApiError::NotFound(e.to_string()),
+            TileError::Busy { .. } => ApiError::Unavailable {
+                message: e.to_string(),
+                retry_after: Some(1),
+            },
+            TileError::Stopped(s) => s.into(),
             TileError::Encode(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<Stopped> for ApiError {
+    fn from(e: Stopped) -> Self {
+        let message = match e {
+            Stopped::Deadline(_) => format!(
+                "{e} (--request-timeout); ask for less: a smaller zone or distance, a narrower filter, a bbox"
+            ),
+            Stopped::Cancelled => e.to_string(),
+        };
+        ApiError::Unavailable {
+            message,
+            retry_after: None,
         }
     }
 }
@@ -68,6 +115,7 @@ impl From<QueryError> for ApiError {
             QueryError::UnknownLayer { .. } | QueryError::UnknownFeature { .. } => {
                 ApiError::NotFound(e.to_string())
             }
+            QueryError::Stopped(s) => s.into(),
             _ => ApiError::BadRequest(e.to_string()),
         }
     }

@@ -181,7 +181,7 @@ pub async fn items(
     let catalog_for_task = Arc::clone(&catalog);
     let layer_id = id.clone();
     let limits = state.config().filter_limits;
-    let (matched, features) = tokio::task::spawn_blocking(move || {
+    let (matched, features) = super::work::blocking(&state, move || {
         select_page(
             &catalog_for_task,
             &layer_id,
@@ -191,7 +191,7 @@ pub async fn items(
             (offset, limit),
         )
     })
-    .await??;
+    .await?;
 
     let base = base_url(&state, &headers);
     let items_url = format!("{base}/collections/{id}/items");
@@ -329,7 +329,7 @@ fn select_page(
     if let Some((text, lang, limits)) = filter {
         parts.push(Filter::parse(text, lang, &queryables, &limits)?);
     }
-    let selected = Filter::all(parts).select(layer);
+    let selected = Filter::all(parts).select(layer)?;
     let page = selected
         .iter()
         .skip(offset)

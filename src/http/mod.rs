@@ -13,11 +13,13 @@ mod tilejson;
 mod tiles;
 mod time;
 mod viewer;
+mod work;
 
 pub use error::ApiError;
-pub use state::{AppState, ServerConfig};
+pub use state::{defaults, AppState, ServerConfig};
 pub use viewer::{maplibre_version, page_html};
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Method};
 use axum::routing::get;
 use axum::Router;
@@ -68,6 +70,11 @@ pub fn app(state: AppState) -> Router {
             get(features::item),
         )
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            work::deadline,
+        ))
+        .layer(DefaultBodyLimit::max(state.config().max_body_bytes))
         .layer(cors)
         .with_state(state)
 }

@@ -13,6 +13,7 @@ use super::{ApiError, AppState};
 use crate::catalog::Catalog;
 use crate::query::{self, output, Hit, Target};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -51,10 +52,10 @@ pub async fn within_post(
     State(state): State<AppState>,
     Query(p): Query<Params>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     allow(&p, &["layer", "partly"])?;
-    let zone = body_target(&body)?;
+    let zone = body_target(&state, body)?;
     answer(state, p, headers, move |c, p| {
         Ok(query::within(
             c,
@@ -158,10 +159,10 @@ pub async fn near_post(
     State(state): State<AppState>,
     Query(p): Query<Params>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     allow(&p, &["layer", "distance"])?;
-    let from = body_target(&body)?;
+    let from = body_target(&state, body)?;
     answer(state, p, headers, move |c, p| {
         Ok(query::near(
             c,
@@ -186,31 +187,34 @@ where
     let csv = wants_csv(&p, &headers)?;
     let (limit, offset) = paging(&p)?;
     let catalog = state.catalog();
-    let body = tokio::task::spawn_blocking(move || -> Result<(String, &'static str), ApiError> {
-        let hits = ask(&catalog, &p)?;
-        let matched = hits.len();
-        let page: Vec<Hit> = hits.into_iter().skip(offset).take(limit).collect();
-        if csv {
-            // A byte-order mark, so that spreadsheet programs read the
-            // Chinese names as UTF-8.
-            Ok((
-                format!("\u{feff}{}", output::csv(&page)),
-                "text/csv; charset=utf-8",
-            ))
-        } else {
-            let mut fc = serde_json::to_value(output::geojson(&page))
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            if let Value::Object(m) = &mut fc {
-                m.insert("numberMatched".into(), json!(matched));
-                m.insert("numberReturned".into(), json!(page.len()));
-                if offset + page.len() < matched {
-                    m.insert("next_offset".into(), json!(offset + page.len()));
+    let body = super::work::blocking(
+        &state,
+        move || -> Result<(String, &'static str), ApiError> {
+            let hits = ask(&catalog, &p)?;
+            let matched = hits.len();
+            let page: Vec<Hit> = hits.into_iter().skip(offset).take(limit).collect();
+            if csv {
+                // A byte-order mark, so that spreadsheet programs read the
+                // Chinese names as UTF-8.
+                Ok((
+                    format!("\u{feff}{}", output::csv(&page)),
+                    "text/csv; charset=utf-8",
+                ))
+            } else {
+                let mut fc = serde_json::to_value(output::geojson(&page))
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                if let Value::Object(m) = &mut fc {
+                    m.insert("numberMatched".into(), json!(matched));
+                    m.insert("numberReturned".into(), json!(page.len()));
+                    if offset + page.len() < matched {
+                        m.insert("next_offset".into(), json!(offset + page.len()));
+                    }
                 }
+                Ok((fc.to_string(), "application/geo+json"))
             }
-            Ok((fc.to_string(), "application/geo+json"))
-        }
-    })
-    .await??;
+        },
+    )
+    .await?;
     let mut r = body.0.into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(body.1));
@@ -301,13 +305,35 @@ fn wants_csv(p: &Params, headers: &HeaderMap) -> Result<bool, ApiError> {
     }
 }
 
-fn body_target(body: &[u8]) -> Result<Target, ApiError> {
+/// The POSTed geometry, within the server's limits on bytes and vertices.
+fn body_target(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Target, ApiError> {
+    let limits = state.config();
+    let body = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "the body is larger than the server takes, {} bytes (--max-body-bytes); \
+                 simplify the geometry or send fewer vertices",
+                limits.max_body_bytes
+            ))
+        } else {
+            ApiError::BadRequest(format!("the body could not be read: {}", e.body_text()))
+        }
+    })?;
     if body.is_empty() {
         return Err(ApiError::BadRequest(
             "send the geometry as GeoJSON in the request body".into(),
         ));
     }
-    let value: Value = serde_json::from_slice(body)
+    let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
-    Ok(Target::from_geojson(&value)?)
+    let target = Target::from_geojson(&value)?;
+    let vertices = geo::CoordsIter::coords_count(&target.geometry);
+    if vertices > limits.max_vertices {
+        return Err(ApiError::TooLarge(format!(
+            "the geometry has {vertices} vertices; the server takes at most {} (--max-vertices): \
+             simplify it first",
+            limits.max_vertices
+        )));
+    }
+    Ok(target)
 }

@@ -6,6 +6,7 @@ use crate::query::FilterLimits;
 use crate::reload::LiveCatalog;
 use crate::tile::{TileOptions, TileService};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Settings that shape responses.
 #[derive(Debug, Clone)]
@@ -18,6 +19,33 @@ pub struct ServerConfig {
     pub cache_control: String,
     /// How long and how deeply nested a CQL2 filter may be.
     pub filter_limits: FilterLimits,
+    /// How long one request may take before it is answered 503 and its
+    /// work stopped (`None`: no limit).
+    pub request_timeout: Option<Duration>,
+    /// How many tiles may render at once; a cold tile past that is
+    /// answered 503 with `Retry-After` (0: no cap).
+    pub max_renders: usize,
+    /// The largest request body taken, in bytes (a POSTed zone).
+    pub max_body_bytes: usize,
+    /// The most vertices a POSTed geometry may have.
+    pub max_vertices: usize,
+}
+
+/// Defaults of the limits, shared by [`ServerConfig::default`] and the
+/// command line's flags.
+pub mod defaults {
+    /// `--request-timeout`, seconds.
+    pub const REQUEST_TIMEOUT_S: u64 = 30;
+    /// `--max-body-bytes`: 4 MiB.
+    pub const MAX_BODY_BYTES: usize = 4 << 20;
+    /// `--max-vertices`.
+    pub const MAX_VERTICES: usize = 100_000;
+
+    /// `--max-renders`: twice the cores, so that both stay busy while a
+    /// flood of cold tiles is shed.
+    pub fn max_renders() -> usize {
+        2 * std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
 }
 
 impl Default for ServerConfig {
@@ -26,6 +54,10 @@ impl Default for ServerConfig {
             public_url: None,
             cache_control: "public, max-age=3600".into(),
             filter_limits: FilterLimits::default(),
+            request_timeout: Some(Duration::from_secs(defaults::REQUEST_TIMEOUT_S)),
+            max_renders: defaults::max_renders(),
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+            max_vertices: defaults::MAX_VERTICES,
         }
     }
 }
@@ -69,7 +101,9 @@ impl AppState {
         AppState {
             inner: Arc::new(Shared {
                 live,
-                tiles: Arc::new(TileService::new(options, cache_bytes)),
+                tiles: Arc::new(
+                    TileService::new(options, cache_bytes).with_max_renders(config.max_renders),
+                ),
                 config,
             }),
         }

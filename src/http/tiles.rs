@@ -56,8 +56,11 @@ async fn serve(
     let coord = TileCoord::parse(&format!("{z}/{x}/{y}"))?;
     let catalog = state.catalog();
     let tiles = state.tiles();
-    let tile = tokio::task::spawn_blocking(move || tiles.tile(&catalog, coord, layers.as_deref()))
-        .await??;
+    let tile = super::work::blocking(&state, move || {
+        Ok(tiles.fetch(&catalog, coord, layers.as_deref())?)
+    })
+    .await?
+    .tile;
     Ok(respond(&tile, headers, &state.config().cache_control))
 }
 

@@ -31,4 +31,7 @@ pub enum QueryError {
     /// A parameter out of its range.
     #[error("{0}")]
     BadArgument(String),
+    /// The request's deadline passed, or its client left.
+    #[error(transparent)]
+    Stopped(#[from] crate::limits::Stopped),
 }

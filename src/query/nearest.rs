@@ -37,6 +37,7 @@ pub fn nearest<'a>(
         if best.len() >= k && metres_lower_bound(lat, box_d2.sqrt()) > best[k - 1].0 {
             break;
         }
+        crate::limits::check()?;
         let d = distance_m(&here, &layer.features[i].geometry);
         best.push((d, i));
         best.sort_by(|a, b| {
@@ -71,22 +72,20 @@ pub fn near<'a>(
     }
     let layer = find_layer(catalog, layer)?;
     let window = expand_by_metres(target.bbox, distance);
-    let mut hits: Vec<Hit<'a>> = layer
-        .index
-        .intersecting(window)
-        .filter_map(|i| {
-            let feature = &layer.features[i];
-            if target.is(layer.id(), &feature.id) {
-                return None;
-            }
-            let d = distance_m(&target.geometry, &feature.geometry);
-            (d <= distance).then(|| {
-                let mut hit = Hit::new(layer, feature);
-                hit.distance_m = Some(d);
-                hit
-            })
-        })
-        .collect();
+    let mut hits: Vec<Hit<'a>> = Vec::new();
+    for i in layer.index.intersecting(window) {
+        crate::limits::check()?;
+        let feature = &layer.features[i];
+        if target.is(layer.id(), &feature.id) {
+            continue;
+        }
+        let d = distance_m(&target.geometry, &feature.geometry);
+        if d <= distance {
+            let mut hit = Hit::new(layer, feature);
+            hit.distance_m = Some(d);
+            hits.push(hit);
+        }
+    }
     hits.sort_by(|a, b| {
         a.distance_m
             .unwrap_or(0.0)

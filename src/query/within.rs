@@ -30,6 +30,7 @@ pub fn within<'a>(
 
     let mut hits = Vec::new();
     for i in layer.index.intersecting(zone.bbox) {
+        crate::limits::check()?;
         let feature = &layer.features[i];
         if zone.is(layer.id(), &feature.id) {
             continue;

@@ -45,4 +45,13 @@ pub enum TileError {
     /// The encoder failed: a server fault, not the client's.
     #[error("{0}")]
     Encode(String),
+    /// As many tiles as allowed are being rendered already; try again.
+    #[error("the server is rendering {max} tiles already (--max-renders); try again in a moment")]
+    Busy {
+        /// The cap on concurrent renders.
+        max: usize,
+    },
+    /// The request's deadline passed, or its client left.
+    #[error(transparent)]
+    Stopped(#[from] crate::limits::Stopped),
 }

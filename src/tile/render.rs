@@ -81,20 +81,20 @@ pub fn render(
         };
         let mut candidates: Vec<usize> = layer.index.intersecting(window).collect();
         candidates.sort_unstable();
-        let features: Vec<EncodeFeature> = candidates
-            .into_iter()
-            .filter_map(|i| {
-                let f = &layer.features[i];
-                let local = to_tile_space(&f.mercator, coord, opts.extent);
-                let clipped = clip(local, lo, hi)?;
-                let geometry = snap(&clipped, tolerance)?;
-                Some(EncodeFeature {
-                    id: f.fid,
-                    geometry,
-                    properties: &f.properties,
-                })
-            })
-            .collect();
+        let mut features: Vec<EncodeFeature> = Vec::with_capacity(candidates.len());
+        for i in candidates {
+            crate::limits::check()?;
+            let f = &layer.features[i];
+            let local = to_tile_space(&f.mercator, coord, opts.extent);
+            let Some(geometry) = clip(local, lo, hi).and_then(|c| snap(&c, tolerance)) else {
+                continue;
+            };
+            features.push(EncodeFeature {
+                id: f.fid,
+                geometry,
+                properties: &f.properties,
+            });
+        }
         encoded.push((layer.id(), features));
     }
     let counts = encoded

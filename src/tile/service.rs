@@ -4,10 +4,12 @@
 use super::{render, TileCoord, TileError, TileOptions};
 use crate::cache::{CachedTile, TileCache, TileKey};
 use crate::catalog::{Catalog, Fnv64};
+use crate::limits::Slots;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::Write;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Renders and caches tiles.
 #[derive(Debug)]
@@ -15,6 +17,17 @@ pub struct TileService {
     /// How tiles are cut.
     pub options: TileOptions,
     cache: TileCache,
+    renders: Slots,
+}
+
+/// A tile as the service found it.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The tile.
+    pub tile: CachedTile,
+    /// How long rendering it took, when this request rendered it; `None`
+    /// when it came from the cache (or from another request's render).
+    pub rendered: Option<Duration>,
 }
 
 impl TileService {
@@ -23,7 +36,21 @@ impl TileService {
         TileService {
             options,
             cache: TileCache::new(cache_bytes),
+            renders: Slots::new(0),
         }
+    }
+
+    /// At most `max` tiles render at once (0: no cap); a miss beyond that
+    /// is refused with [`TileError::Busy`], while cached tiles go on being
+    /// served.
+    pub fn with_max_renders(mut self, max: usize) -> TileService {
+        self.renders = Slots::new(max);
+        self
+    }
+
+    /// Renders running now, and the cap.
+    pub fn renders(&self) -> &Slots {
+        &self.renders
     }
 
     /// The cache, for metrics.
@@ -40,16 +67,43 @@ impl TileService {
         coord: TileCoord,
         layers: Option<&[String]>,
     ) -> Result<CachedTile, TileError> {
+        self.fetch(catalog, coord, layers).map(|f| f.tile)
+    }
+
+    /// As [`TileService::tile`], saying whether and how long it rendered.
+    /// Concurrent requests for the same missing tile render it once.
+    pub fn fetch(
+        &self,
+        catalog: &Catalog,
+        coord: TileCoord,
+        layers: Option<&[String]>,
+    ) -> Result<Fetched, TileError> {
         let layers = canonical_layers(catalog, layers)?;
         let key = TileKey {
             version: Arc::from(catalog.version()),
             coord,
             layers: layers.as_ref().map(|l| l.join(",")).unwrap_or_default(),
         };
-        if let Some(hit) = self.cache.get(&key) {
-            return Ok(hit);
-        }
-        let tile = render(catalog, coord, layers.as_deref(), &self.options)?;
+        let started = Instant::now();
+        let (tile, made) = self.cache.get_or_make(&key, || {
+            let _slot = self.renders.try_take().ok_or(TileError::Busy {
+                max: self.renders.max(),
+            })?;
+            self.make(catalog, coord, layers.as_deref())
+        })?;
+        Ok(Fetched {
+            tile,
+            rendered: made.then(|| started.elapsed()),
+        })
+    }
+
+    fn make(
+        &self,
+        catalog: &Catalog,
+        coord: TileCoord,
+        layers: Option<&[String]>,
+    ) -> Result<CachedTile, TileError> {
+        let tile = render(catalog, coord, layers, &self.options)?;
         let gzip = if tile.bytes.is_empty() {
             Vec::new()
         } else {
@@ -62,7 +116,6 @@ impl TileService {
             raw: tile.bytes.into(),
             gzip: gzip.into(),
         };
-        self.cache.insert(key, cached.clone());
         Ok(cached)
     }
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod exactness;
 mod http;
+mod limits;
 mod load_errors;
 mod ogc;
 mod planner;

@@ -1196,7 +1196,7 @@ async fn filter_select_agrees_with_testing_every_feature() {
         for text in &filters {
             let filter =
                 Filter::parse(text, FilterLang::Cql2Text, &q, &Default::default()).unwrap();
-            let by_index = filter.select(layer);
+            let by_index = filter.select(layer).unwrap();
             let by_scan: Vec<usize> = (0..layer.features.len())
                 .filter(|&i| filter.matches(&layer.features[i]))
                 .collect();

@@ -13,6 +13,7 @@
 use super::compile::{CmpOp, Filter, Node, Operand, Scalar, Spatial, SpatialOp};
 use super::queryables::{property, PropertyValue};
 use crate::catalog::{Feature, Layer};
+use crate::limits::Stopped;
 use crate::query::relate::Prepared;
 use geo::Intersects;
 use serde_json::Value;
@@ -20,8 +21,9 @@ use std::cmp::Ordering;
 
 impl Filter {
     /// Positions (in file order) of the layer's features that the filter
-    /// selects.
-    pub fn select(&self, layer: &Layer) -> Vec<usize> {
+    /// selects; stops early when the request's budget runs out
+    /// ([`crate::limits`]).
+    pub fn select(&self, layer: &Layer) -> Result<Vec<usize>, Stopped> {
         let mut spatial = Vec::new();
         collect_spatial(&self.root, &mut spatial);
         let contexts: Vec<SpatialContext> = spatial
@@ -36,10 +38,14 @@ impl Filter {
             Some(c) => c,
             None => (0..layer.features.len()).collect(),
         };
-        candidates
-            .into_iter()
-            .filter(|&i| eval.node(&self.root, i, &layer.features[i]) == Some(true))
-            .collect()
+        let mut selected = Vec::new();
+        for i in candidates {
+            crate::limits::check()?;
+            if eval.node(&self.root, i, &layer.features[i]) == Some(true) {
+                selected.push(i);
+            }
+        }
+        Ok(selected)
     }
 
     /// Whether the filter selects `feature`, tested without an index.
