@@ -10,6 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+/// Marks a response refused at a limit, for the metrics: the flag that
+/// sets the limit.
+#[derive(Debug, Clone, Copy)]
+pub struct RefusedAt(pub &'static str);
+
 /// An error answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
@@ -17,11 +22,26 @@ pub enum ApiError {
     BadRequest(String),
     /// 404: no such resource.
     NotFound(String),
-    /// 413: the request body is larger than the server takes.
-    TooLarge(String),
+    /// 400 at one of the server's limits (a filter too long or too deep).
+    OverLimit {
+        /// The flag that sets the limit.
+        limit: &'static str,
+        /// What limit, and how to get under it.
+        message: String,
+    },
+    /// 413: the request body, or the geometry in it, is larger than the
+    /// server takes.
+    TooLarge {
+        /// The flag that sets the limit.
+        limit: &'static str,
+        /// What limit, and how to get under it.
+        message: String,
+    },
     /// 503: the server is at a limit (busy, or the request ran past its
     /// deadline); `retry_after` seconds, when trying again soon can help.
     Unavailable {
+        /// The flag that sets the limit.
+        limit: &'static str,
         /// What limit, and how to get past it.
         message: String,
         /// Seconds for the `Retry-After` header.
@@ -36,7 +56,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::OverLimit { .. } => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -46,14 +67,19 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut retry = None;
+        let (mut retry, mut refused) = (None, None);
         let message = match self {
-            ApiError::BadRequest(m) | ApiError::NotFound(m) | ApiError::TooLarge(m) => m,
+            ApiError::BadRequest(m) | ApiError::NotFound(m) => m,
+            ApiError::OverLimit { limit, message } | ApiError::TooLarge { limit, message } => {
+                refused = Some(limit);
+                message
+            }
             ApiError::Unavailable {
+                limit,
                 message,
                 retry_after,
             } => {
-                retry = retry_after;
+                (retry, refused) = (retry_after, Some(limit));
                 message
             }
             ApiError::Internal(detail) => {
@@ -72,6 +98,9 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        if let Some(limit) = refused {
+            response.extensions_mut().insert(RefusedAt(limit));
+        }
         response
     }
 }
@@ -85,6 +114,7 @@ impl From<TileError> for ApiError {
             | TileError::OutOfGrid { .. } => ApiError::BadRequest(e.to_string()),
             TileError::UnknownLayer { .. } => ApiError::NotFound(e.to_string()),
             TileError::Busy { .. } => ApiError::Unavailable {
+                limit: "max-renders",
                 message: e.to_string(),
                 retry_after: Some(1),
             },
@@ -103,6 +133,10 @@ impl From<Stopped> for ApiError {
             Stopped::Cancelled => e.to_string(),
         };
         ApiError::Unavailable {
+            limit: match e {
+                Stopped::Deadline(_) => "request-timeout",
+                Stopped::Cancelled => "client-gone",
+            },
             message,
             retry_after: None,
         }
@@ -123,7 +157,15 @@ impl From<QueryError> for ApiError {
 
 impl From<CqlError> for ApiError {
     fn from(e: CqlError) -> Self {
-        ApiError::BadRequest(e.to_string())
+        let limit = match e {
+            CqlError::TooLong { .. } => "max-filter-bytes",
+            CqlError::TooDeep { .. } => "max-filter-depth",
+            _ => return ApiError::BadRequest(e.to_string()),
+        };
+        ApiError::OverLimit {
+            limit,
+            message: e.to_string(),
+        }
     }
 }
 

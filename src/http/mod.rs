@@ -6,6 +6,7 @@ mod error;
 mod features;
 mod fonts;
 mod landing;
+mod observe;
 mod openapi;
 mod query;
 mod state;
@@ -38,6 +39,7 @@ pub fn app(state: AppState) -> Router {
         ]);
     Router::new()
         .route("/health", get(tilejson::health))
+        .route("/metrics", get(observe::metrics))
         .route("/catalog", get(tilejson::catalog))
         .route("/tiles.json", get(tilejson::tilejson_all))
         .route("/tiles/{file}", get(tilejson::tilejson_layer))
@@ -75,6 +77,11 @@ pub fn app(state: AppState) -> Router {
             work::deadline,
         ))
         .layer(DefaultBodyLimit::max(state.config().max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::count,
+        ))
+        .layer(observe::log_layer())
         .layer(cors)
         .with_state(state)
 }

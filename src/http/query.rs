@@ -310,11 +310,14 @@ fn body_target(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<
     let limits = state.config();
     let body = body.map_err(|e| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(format!(
-                "the body is larger than the server takes, {} bytes (--max-body-bytes); \
-                 simplify the geometry or send fewer vertices",
-                limits.max_body_bytes
-            ))
+            ApiError::TooLarge {
+                limit: "max-body-bytes",
+                message: format!(
+                    "the body is larger than the server takes, {} bytes (--max-body-bytes); \
+                     simplify the geometry or send fewer vertices",
+                    limits.max_body_bytes
+                ),
+            }
         } else {
             ApiError::BadRequest(format!("the body could not be read: {}", e.body_text()))
         }
@@ -329,11 +332,14 @@ fn body_target(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<
     let target = Target::from_geojson(&value)?;
     let vertices = geo::CoordsIter::coords_count(&target.geometry);
     if vertices > limits.max_vertices {
-        return Err(ApiError::TooLarge(format!(
-            "the geometry has {vertices} vertices; the server takes at most {} (--max-vertices): \
-             simplify it first",
-            limits.max_vertices
-        )));
+        return Err(ApiError::TooLarge {
+            limit: "max-vertices",
+            message: format!(
+                "the geometry has {vertices} vertices; the server takes at most {} \
+                 (--max-vertices): simplify it first",
+                limits.max_vertices
+            ),
+        });
     }
     Ok(target)
 }

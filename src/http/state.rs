@@ -2,6 +2,7 @@
 //! tile service with its cache, and the server's settings.
 
 use crate::catalog::Catalog;
+use crate::metrics::Metrics;
 use crate::query::FilterLimits;
 use crate::reload::LiveCatalog;
 use crate::tile::{TileOptions, TileService};
@@ -72,6 +73,7 @@ pub struct AppState {
 struct Shared {
     live: Arc<LiveCatalog>,
     tiles: Arc<TileService>,
+    metrics: Metrics,
     config: ServerConfig,
 }
 
@@ -98,12 +100,13 @@ impl AppState {
         options: TileOptions,
         cache_bytes: u64,
     ) -> AppState {
+        let tiles =
+            Arc::new(TileService::new(options, cache_bytes).with_max_renders(config.max_renders));
         AppState {
             inner: Arc::new(Shared {
+                metrics: Metrics::new(Arc::clone(&tiles), Arc::clone(&live)),
                 live,
-                tiles: Arc::new(
-                    TileService::new(options, cache_bytes).with_max_renders(config.max_renders),
-                ),
+                tiles,
                 config,
             }),
         }
@@ -129,6 +132,11 @@ impl AppState {
     /// The tile service.
     pub fn tiles(&self) -> Arc<TileService> {
         Arc::clone(&self.inner.tiles)
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     /// The settings.

@@ -56,11 +56,14 @@ async fn serve(
     let coord = TileCoord::parse(&format!("{z}/{x}/{y}"))?;
     let catalog = state.catalog();
     let tiles = state.tiles();
-    let tile = super::work::blocking(&state, move || {
+    let fetched = super::work::blocking(&state, move || {
         Ok(tiles.fetch(&catalog, coord, layers.as_deref())?)
     })
-    .await?
-    .tile;
+    .await?;
+    if let Some(took) = fetched.rendered {
+        state.metrics().rendered(took);
+    }
+    let tile = fetched.tile;
     Ok(respond(&tile, headers, &state.config().cache_control))
 }
 

@@ -18,5 +18,5 @@ pub use error::TileError;
 pub use export::{export, plan_tiles, ExportError, ExportPlan, ExportStats, MAX_EXPORT_TILES};
 pub use grid::TileCoord;
 pub use render::{render, Tile, TileOptions};
-pub use service::TileService;
+pub use service::{Fetched, TileService};
 pub use snap::{snap, twice_area, TileGeometry};

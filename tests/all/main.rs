@@ -5,6 +5,7 @@ mod exactness;
 mod http;
 mod limits;
 mod load_errors;
+mod observe;
 mod ogc;
 mod planner;
 mod query_http;
