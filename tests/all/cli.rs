@@ -338,3 +338,79 @@ fn export_writes_a_pyramid_that_decodes() {
         stderr(&bad)
     );
 }
+
+/// SIGTERM while a request is in flight: the server stops taking
+/// connections, answers that request whole, and exits cleanly.
+#[cfg(unix)]
+#[test]
+fn sigterm_finishes_the_request_in_flight_then_exits() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_shanshui"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--no-watch"])
+        .env_remove("SHANSHUI_DATA")
+        .env("RUST_LOG", "warn")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the server printed no address"
+        );
+        if let Some(rest) = line.trim().strip_prefix("http://") {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+
+    // A POST whose body arrives in two parts: in flight between them.
+    let body = r#"{"type":"Polygon","coordinates":[[[116.8,40.3],[117.0,40.3],[117.0,40.5],[116.8,40.5],[116.8,40.3]]]}"#;
+    let mut conn = TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "POST /query/within?layer=villages HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        &body[..20]
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "exited with a request in flight"
+    );
+
+    conn.write_all(body[20..].as_bytes()).unwrap();
+    let mut reply = String::new();
+    conn.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("\"numberMatched\""), "{reply}");
+
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = server.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("stopped"), "{rest}");
+}
