@@ -392,7 +392,7 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
         "exited with a request in flight"
     );
 
-    conn.write_all(body[20..].as_bytes()).unwrap();
+    conn.write_all(&body.as_bytes()[20..]).unwrap();
     let mut reply = String::new();
     conn.read_to_string(&mut reply).unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");

@@ -2,6 +2,7 @@
 
 mod cli;
 mod exactness;
+mod hostile;
 mod http;
 mod limits;
 mod load_errors;

@@ -1296,7 +1296,26 @@ async fn broken_filters_say_what_is_wrong() {
     .await;
     bad_request(
         &j("{\"op\": \"=\", \"args\": [1]}"),
-        &["not valid cql2-json", "at /"],
+        &["= takes 2 argument(s), not 1"],
+    )
+    .await;
+    bad_request(
+        &j("{\"op\": \"=\", \"args\": [{\"ooga\": 1}, 1]}"),
+        &[
+            "not valid cql2-json",
+            "at /args/0",
+            "an operation (`op` and `args`)",
+        ],
+    )
+    .await;
+    bad_request(
+        &j("{\"op\": \"not\", \"args\": {\"op\": \"=\"}}"),
+        &["not valid cql2-json", "needs its arguments as an array"],
+    )
+    .await;
+    bad_request(
+        &j("{\"op\": \"s_intersects\", \"args\": [{\"property\": \"geometry\"}, {\"bbox\": [1, 2]}]}"),
+        &["at /args/1/bbox", "4 (or 6) numbers"],
     )
     .await;
     bad_request(
@@ -1304,7 +1323,7 @@ async fn broken_filters_say_what_is_wrong() {
         &["`ooga` is not a queryable"],
     )
     .await;
-    bad_request(&j("[1, 2]"), &["not valid cql2-json"]).await;
+    bad_request(&j("[1, 2]"), &["must be a condition", "not a list"]).await;
 }
 
 /// Twenty unclosed parentheses once took the parser 4.3 s to refuse, each

@@ -7,7 +7,6 @@ use super::literal::{box_geometry, geometry_literal};
 use super::{CqlError, FilterLimits, QueryableType, Queryables};
 use cql2::Expr;
 use geo::{Geometry, Rect};
-use std::sync::OnceLock;
 
 /// The language a `filter` is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,7 +234,12 @@ fn text_error(raw: &str) -> String {
 }
 
 /// cql2-json: JSON syntax first (with its line and column), then the
-/// CQL2 JSON schema (with the path of what does not fit), then the tree.
+/// shape of the tree (with the path of what does not fit), then the tree.
+///
+/// The shape is checked here in one pass rather than by the CQL2 JSON
+/// schema: the schema's validator tries its alternatives at every level,
+/// and a 225-byte filter nested three deep took it seconds to refuse
+/// (`tests/all/hostile.rs`).
 fn parse_json(text: &str) -> Result<Expr, CqlError> {
     let syntax = |message: String| CqlError::Syntax {
         lang: "cql2-json",
@@ -243,15 +247,70 @@ fn parse_json(text: &str) -> Result<Expr, CqlError> {
     };
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| syntax(format!("malformed JSON: {e}")))?;
-    static VALIDATOR: OnceLock<Option<cql2::Validator>> = OnceLock::new();
-    if let Some(validator) = VALIDATOR.get_or_init(|| cql2::Validator::new().ok()) {
-        if let Err(e) = validator.validate(&value) {
-            let at = e.instance_path.to_string();
-            let at = if at.is_empty() { "/".to_string() } else { at };
-            return Err(syntax(format!("at {at}: {e}")));
+    shape(&value, "").map_err(syntax)?;
+    serde_json::from_value(value).map_err(|e| syntax(e.to_string()))
+}
+
+/// Whether `v` (at JSON pointer `at`) has the shape of a CQL2 JSON
+/// expression: an operation with `op` and `args`, a property, a bbox, a
+/// temporal literal, a GeoJSON geometry, or a scalar or array of them.
+fn shape(v: &serde_json::Value, at: &str) -> Result<(), String> {
+    use serde_json::Value;
+    let here = if at.is_empty() { "/" } else { at };
+    let Value::Object(m) = v else {
+        if let Value::Array(items) = v {
+            for (i, item) in items.iter().enumerate() {
+                shape(item, &format!("{at}/{i}"))?;
+            }
+        }
+        return Ok(());
+    };
+    if let Some(op) = m.get("op") {
+        if !op.is_string() {
+            return Err(format!(
+                "at {at}/op: an operator's name is a string, not {op}"
+            ));
+        }
+        let Some(Value::Array(args)) = m.get("args") else {
+            return Err(format!(
+                "at {here}: operation {op} needs its arguments as an array in `args`"
+            ));
+        };
+        for (i, arg) in args.iter().enumerate() {
+            shape(arg, &format!("{at}/args/{i}"))?;
+        }
+        return Ok(());
+    }
+    if let Some(p) = m.get("property") {
+        return match p {
+            Value::String(_) => Ok(()),
+            _ => Err(format!(
+                "at {at}/property: a property's name is a string, not {p}"
+            )),
+        };
+    }
+    if let Some(b) = m.get("bbox") {
+        return match b {
+            Value::Array(n) if matches!(n.len(), 4 | 6) && n.iter().all(Value::is_number) => Ok(()),
+            _ => Err(format!(
+                "at {at}/bbox: a bbox is an array of 4 (or 6) numbers, not {b}"
+            )),
+        };
+    }
+    for key in ["interval", "timestamp", "date"] {
+        if let Some(inner) = m.get(key) {
+            return shape(inner, &format!("{at}/{key}"));
         }
     }
-    serde_json::from_value(value).map_err(|e| syntax(e.to_string()))
+    if m.contains_key("type") {
+        return serde_json::from_value::<cql2::Geometry>(v.clone())
+            .map(|_| ())
+            .map_err(|e| format!("at {here}: not a GeoJSON geometry: {e}"));
+    }
+    Err(format!(
+        "at {here}: an object in cql2-json is an operation (`op` and `args`), a `property`, a `bbox`, \
+         a `date`, `timestamp` or `interval`, or a GeoJSON geometry"
+    ))
 }
 
 struct Compiler<'a> {
