@@ -201,6 +201,10 @@ struct ServeArgs {
     /// The most vertices a POSTed geometry may have; more get a 413.
     #[arg(long, default_value_t = defaults::MAX_VERTICES)]
     max_vertices: usize,
+    /// The most features one response may hold: a larger `limit` on
+    /// /query/* is a 400, on OGC API items it is served as this many.
+    #[arg(long, default_value_t = defaults::MAX_FEATURES)]
+    max_features: usize,
     /// Do not watch the data folder; reload only on SIGHUP.
     #[arg(long)]
     no_watch: bool,
@@ -351,6 +355,7 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
         max_renders: args.max_renders.unwrap_or_else(defaults::max_renders),
         max_body_bytes: args.max_body_bytes,
         max_vertices: args.max_vertices,
+        max_features: args.max_features,
     };
     let live = Arc::new(LiveCatalog::new(catalog, Some(dir.to_path_buf())));
     let _watch = if args.no_watch {

@@ -20,7 +20,8 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use geo::Rect;
 use params::{
-    check_datetime, encode_component, encode_query, parse_bbox, parse_count, timestamp_now,
+    check_datetime, encode_component, encode_query, parse_bbox, parse_count, parse_limit,
+    timestamp_now,
 };
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -38,7 +39,6 @@ pub const REL_QUERYABLES: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryab
 /// Features per page when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 10;
 /// The largest page; a larger `limit` is clamped to it.
-pub const MAX_LIMIT: usize = 10_000;
 /// The parameters of `/items` besides the queryables.
 pub const ITEMS_PARAMS: [&str; 8] = [
     "bbox",
@@ -152,7 +152,7 @@ pub async fn items(
     let media = params.format(&[("geojson", GEOJSON), ("json", JSON)], GEOJSON)?;
     let limit = match params.get("limit") {
         None => DEFAULT_LIMIT,
-        Some(s) => parse_count(s, "limit", 1)?.min(MAX_LIMIT),
+        Some(s) => parse_limit(s, state.config().max_features)?,
     };
     let offset = match params.get("offset") {
         None => 0,

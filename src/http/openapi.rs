@@ -3,9 +3,7 @@
 //! <https://spec.openapis.org/oas/v3.0.3>; the OGC building blocks follow
 //! <https://schemas.opengis.net/ogcapi/features/part1/1.0/openapi/>.
 
-use super::features::{
-    respond, Params, CRS84, DEFAULT_LIMIT, GEOJSON, JSON, MAX_LIMIT, SCHEMA_JSON,
-};
+use super::features::{respond, Params, CRS84, DEFAULT_LIMIT, GEOJSON, JSON, SCHEMA_JSON};
 use super::tilejson::base_url;
 use super::{ApiError, AppState};
 use crate::catalog::{Catalog, Layer};
@@ -27,12 +25,16 @@ pub async fn api(
 ) -> Result<Response, ApiError> {
     let params = Params::new(query, &["f"])?;
     let media = params.format(&[("json", OPENAPI_JSON)], OPENAPI_JSON)?;
-    let doc = document(&state.catalog(), &base_url(&state, &headers));
+    let doc = document(
+        &state.catalog(),
+        &base_url(&state, &headers),
+        state.config().max_features,
+    );
     Ok(respond(media, &doc, None))
 }
 
 /// The OpenAPI document for this catalog, served at `base`.
-pub fn document(catalog: &Catalog, base: &str) -> Value {
+pub fn document(catalog: &Catalog, base: &str, max_features: usize) -> Value {
     let mut paths = Map::new();
     paths.insert(
         "/".into(),
@@ -80,7 +82,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Value {
         ),
     );
     for layer in catalog.layers() {
-        layer_paths(layer, &mut paths);
+        layer_paths(layer, &mut paths, max_features);
     }
     other_paths(&mut paths);
 
@@ -101,7 +103,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Value {
     })
 }
 
-fn layer_paths(layer: &Layer, paths: &mut Map<String, Value>) {
+fn layer_paths(layer: &Layer, paths: &mut Map<String, Value>, max_features: usize) {
     let id = layer.id();
     let title = &layer.meta.title.en;
     let queryables = Queryables::of(layer);
@@ -125,7 +127,7 @@ fn layer_paths(layer: &Layer, paths: &mut Map<String, Value>) {
     );
     // Inlined rather than referenced: GDAL reads `limit`'s maximum (its
     // page size) only from a parameter written out in the path.
-    let shared = shared_parameters();
+    let shared = shared_parameters(max_features);
     let mut params: Vec<Value> = super::features::ITEMS_PARAMS
         .iter()
         .filter(|name| **name != "f")
@@ -356,7 +358,7 @@ fn components() -> Value {
 }
 
 /// The parameters of every `/items` path, by name.
-fn shared_parameters() -> Value {
+fn shared_parameters(max: usize) -> Value {
     json!({
         "bbox": {
             "name": "bbox", "in": "query", "required": false,
@@ -366,8 +368,8 @@ fn shared_parameters() -> Value {
         },
         "limit": {
             "name": "limit", "in": "query", "required": false,
-            "description": format!("Features per page, {DEFAULT_LIMIT} by default; a value above {MAX_LIMIT} is served as {MAX_LIMIT}. Follow the `next` link for the next page."),
-            "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT },
+            "description": format!("Features per page, {DEFAULT_LIMIT} by default; a value above {max} is served as {max}. Follow the `next` link for the next page."),
+            "schema": { "type": "integer", "minimum": 1, "maximum": max, "default": DEFAULT_LIMIT },
             "style": "form", "explode": false,
         },
         "offset": {

@@ -22,8 +22,6 @@ use std::collections::HashMap;
 
 /// Answers per page unless `limit` says otherwise.
 pub const DEFAULT_LIMIT: usize = 1_000;
-/// The most answers one page may hold.
-pub const MAX_LIMIT: usize = 10_000;
 
 type Params = HashMap<String, String>;
 
@@ -185,7 +183,7 @@ where
     F: for<'c> FnOnce(&'c Catalog, &Params) -> Result<Vec<Hit<'c>>, ApiError> + Send + 'static,
 {
     let csv = wants_csv(&p, &headers)?;
-    let (limit, offset) = paging(&p)?;
+    let (limit, offset) = paging(&p, state.config().max_features)?;
     let catalog = state.catalog();
     let body = super::work::blocking(
         &state,
@@ -270,7 +268,7 @@ fn flag(p: &Params, name: &str) -> Result<bool, ApiError> {
     }
 }
 
-fn paging(p: &Params) -> Result<(usize, usize), ApiError> {
+fn paging(p: &Params, max: usize) -> Result<(usize, usize), ApiError> {
     let whole = |name: &str, default: usize| -> Result<usize, ApiError> {
         match p.get(name) {
             None => Ok(default),
@@ -282,10 +280,13 @@ fn paging(p: &Params) -> Result<(usize, usize), ApiError> {
         }
     };
     let limit = whole("limit", DEFAULT_LIMIT)?;
-    if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::BadRequest(format!(
-            "`limit` must be between 1 and {MAX_LIMIT}"
-        )));
+    if limit == 0 || limit > max {
+        return Err(ApiError::OverLimit {
+            limit: "max-features",
+            message: format!(
+                "`limit` must be between 1 and {max} (--max-features); page with `offset`"
+            ),
+        });
     }
     Ok((limit, whole("offset", 0)?))
 }

@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// The most vertices a POSTed geometry may have.
     pub max_vertices: usize,
+    /// The most features one response may hold (`limit`'s ceiling).
+    pub max_features: usize,
 }
 
 /// Defaults of the limits, shared by [`ServerConfig::default`] and the
@@ -41,6 +43,8 @@ pub mod defaults {
     pub const MAX_BODY_BYTES: usize = 4 << 20;
     /// `--max-vertices`.
     pub const MAX_VERTICES: usize = 100_000;
+    /// `--max-features`.
+    pub const MAX_FEATURES: usize = 10_000;
 
     /// `--max-renders`: twice the cores, so that both stay busy while a
     /// flood of cold tiles is shed.
@@ -59,6 +63,7 @@ impl Default for ServerConfig {
             max_renders: defaults::max_renders(),
             max_body_bytes: defaults::MAX_BODY_BYTES,
             max_vertices: defaults::MAX_VERTICES,
+            max_features: defaults::MAX_FEATURES,
         }
     }
 }

@@ -35,8 +35,13 @@ use std::time::Duration;
 use tower::ServiceExt;
 
 fn config() -> ProptestConfig {
+    // PROPTEST_CASES, when set, asks for a longer hunt.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(256);
     ProptestConfig {
-        cases: 256,
+        cases,
         source_file: Some(file!()),
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
             "proptest-regressions",

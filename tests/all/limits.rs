@@ -186,15 +186,40 @@ async fn features_per_response_are_capped() {
     .await;
     assert_eq!(over.status, StatusCode::BAD_REQUEST);
     assert!(over.message().contains("10000"), "{}", over.message());
-    // OGC API Features clamps instead, as its standard says.
+
+    let r = router(ServerConfig {
+        max_features: 5,
+        ..ServerConfig::default()
+    });
+    let uri = "/query/within?layer=villages&zone=nature_reserves/yunmengshan&limit=6";
+    let over = call(&r, Method::GET, uri, String::new()).await;
+    assert_eq!(over.status, StatusCode::BAD_REQUEST);
+    assert!(
+        over.message().contains("--max-features"),
+        "{}",
+        over.message()
+    );
+    // OGC API Features clamps instead, as its standard says, and its
+    // OpenAPI document says the ceiling.
     let items = call(
         &r,
         Method::GET,
-        "/collections/villages/items?limit=99999",
+        "/collections/villages/items?limit=99",
         String::new(),
     )
     .await;
     assert_eq!(items.status, StatusCode::OK);
     let v: Value = serde_json::from_slice(&items.body).unwrap();
-    assert!(v["numberReturned"].as_u64().unwrap() <= 10_000);
+    assert_eq!(v["numberReturned"], 5);
+    assert!(v["numberMatched"].as_u64().unwrap() > 5);
+    let api = call(&r, Method::GET, "/api", String::new()).await;
+    let doc: Value = serde_json::from_slice(&api.body).unwrap();
+    let limit = doc["paths"]["/collections/villages/items"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap()
+        .clone();
+    assert_eq!(limit["schema"]["maximum"], 5);
 }

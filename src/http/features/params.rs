@@ -2,7 +2,7 @@
 //! what each resource takes, and parsed (`limit`, `offset`, `bbox`,
 //! `datetime`); and the URL and time formatting the responses need.
 
-use super::{DEFAULT_LIMIT, MAX_LIMIT};
+use super::DEFAULT_LIMIT;
 use crate::http::ApiError;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::Query;
@@ -83,14 +83,21 @@ pub(super) fn parse_count(s: &str, name: &str, min: usize) -> Result<usize, ApiE
     match s.parse::<u64>() {
         Ok(n) if n >= min as u64 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
         _ => Err(ApiError::BadRequest(format!(
-            "`{name}` must be a whole number, {min} or more, not `{s}`{}",
-            if name == "limit" {
-                format!(" (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})")
-            } else {
-                String::new()
-            }
+            "`{name}` must be a whole number, {min} or more, not `{s}`"
         ))),
     }
+}
+
+/// `limit`: 1 or more; a value above `max` (`--max-features`) is served
+/// as `max`, as OGC API Features has it.
+pub(super) fn parse_limit(s: &str, max: usize) -> Result<usize, ApiError> {
+    parse_count(s, "limit", 1)
+        .map(|n| n.min(max))
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "`limit` must be a whole number, 1 or more, not `{s}` (default {DEFAULT_LIMIT}, at most {max})"
+            ))
+        })
 }
 
 /// `bbox=minlon,minlat,maxlon,maxlat` (or six numbers with heights, which
