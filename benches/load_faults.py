@@ -185,7 +185,7 @@ def parse_wrk(text):
 
 HOSTILE = [
     ("GET", "/collections/projects/items?filter=" + "(" * 40, None),
-    ("GET", "/collections/projects/items?filter=" + urllib.parse.quote("name_en = 'x' OR " * 3000 + "TRUE"), None),
+    ("GET", "/collections/projects/items?filter=" + urllib.parse.quote("name_en = 'x' OR " * 2000 + "TRUE"), None),
     ("GET", "/collections/projects/items?filter-lang=cql2-json&filter="
      + urllib.parse.quote('{"op":"=","args":[{"property":"name_en"},{"op":"s_touches","args":[{"op":"s_within","args":["text",{"property":"geometry"},{"property":"geometry"}]},{"property":"name_en"}]}]}'), None),
     ("GET", "/tiles/99/1/1.mvt", None),
@@ -196,7 +196,7 @@ HOSTILE = [
     ("GET", "/collections/villages/items?bbox=1,2,3", None),
     ("POST", "/query/within?layer=villages", b'{"type":"Polygon","coordinates":[[[116,40],[117,41]'),
     ("POST", "/query/within?layer=villages", b'{"type":"Polygon","coordinates":[[' + b",".join(
-        b"[%f,%f]" % (116 + i * 1e-6, 40.0) for i in range(120000)) + b"]]}"),
+        b"[%f,%f]" % (116 + i * 1e-6, 40.0 + (i % 2) * 1e-6) for i in range(120000)) + b",[116,40]]]}"),
 ]
 
 
@@ -269,8 +269,10 @@ def run(args, work, base, data, pid):
         while not stop.is_set():
             try:
                 with open(f"/proc/{pid}/status") as fh:
-                    kb = int(re.search(r"VmRSS:\s+(\d+)", fh.read()).group(1))
-                rss.append(kb / 1024)
+                    status = fh.read()
+                kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+                threads = int(re.search(r"Threads:\s+(\d+)", status).group(1))
+                rss.append((kb / 1024, threads))
             except OSError:
                 pass
             stop.wait(1.0)
@@ -412,10 +414,13 @@ def render(args, results, edits, rss, hostile, share, metrics):
     lines.append(f"- hostile requests: {hostile['refused_4xx']} of {hostile['sent']} refused with a 4xx"
                  + (f"; others: {hostile['other'][:5]}" if hostile["other"] else ""))
     if rss:
-        q = len(rss) // 4 or 1
-        lines.append(f"- resident memory, sampled each second ({len(rss)} samples): start {rss[0]:.0f} MiB, "
-                     f"first quarter's peak {max(rss[:q]):.0f} MiB, last quarter's peak {max(rss[-q:]):.0f} MiB, "
-                     f"peak {max(rss):.0f} MiB, end {rss[-1]:.0f} MiB")
+        mib = [m for m, _ in rss]
+        q = len(mib) // 4 or 1
+        lines.append(f"- resident memory, sampled each second ({len(mib)} samples): start {mib[0]:.0f} MiB, "
+                     f"first quarter's peak {max(mib[:q]):.0f} MiB, last quarter's peak {max(mib[-q:]):.0f} MiB, "
+                     f"peak {max(mib):.0f} MiB, end {mib[-1]:.0f} MiB; threads at most {max(t for _, t in rss)}")
+        series = ", ".join(f"{i} s: {m:.0f}" for i, (m, _) in enumerate(rss) if i % 10 == 0)
+        lines.append(f"- memory every 10 s (MiB): {series}")
     return "\n".join(lines)
 
 

@@ -110,6 +110,14 @@ impl TileCache {
         }
     }
 
+    /// The tile, if cached, counted as a hit (a miss is counted by
+    /// [`TileCache::get_or_make`], which makes it).
+    pub fn lookup(&self, key: &TileKey) -> Option<CachedTile> {
+        let tile = self.inner.get(key)?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(tile)
+    }
+
     /// Lookups answered from the cache since start.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)

@@ -369,7 +369,13 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
         options,
         args.cache_mb.saturating_mul(1 << 20),
     );
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    // CPU-bound work runs on the blocking pool; more threads than this only
+    // queue for the same cores and hold memory (tasks past it wait).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(64)
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         reload_on_sighup(live);
         let listener = tokio::net::TcpListener::bind(args.addr)

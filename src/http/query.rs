@@ -330,8 +330,9 @@ fn body_target(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<
     }
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
-    let target = Target::from_geojson(&value)?;
-    let vertices = geo::CoordsIter::coords_count(&target.geometry);
+    // Counted before the geometry is built and validated, which cost more
+    // with every vertex.
+    let vertices = positions(&value);
     if vertices > limits.max_vertices {
         return Err(ApiError::TooLarge {
             limit: "max-vertices",
@@ -342,5 +343,16 @@ fn body_target(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<
             ),
         });
     }
-    Ok(target)
+    Ok(Target::from_geojson(&value)?)
+}
+
+/// The positions (arrays of numbers) anywhere in a JSON document: the
+/// vertices of any GeoJSON in it.
+fn positions(v: &Value) -> usize {
+    match v {
+        Value::Array(items) if items.first().is_some_and(Value::is_number) => 1,
+        Value::Array(items) => items.iter().map(positions).sum(),
+        Value::Object(m) => m.values().map(positions).sum(),
+        _ => 0,
+    }
 }

@@ -56,6 +56,11 @@ async fn serve(
     let coord = TileCoord::parse(&format!("{z}/{x}/{y}"))?;
     let catalog = state.catalog();
     let tiles = state.tiles();
+    // A cached tile is answered here; only a miss goes to the blocking
+    // pool to be rendered.
+    if let Some(tile) = tiles.cached(&catalog, coord, layers.as_deref())? {
+        return Ok(respond(&tile, headers, &state.config().cache_control));
+    }
     let fetched = super::work::blocking(&state, move || {
         Ok(tiles.fetch(&catalog, coord, layers.as_deref())?)
     })

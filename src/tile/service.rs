@@ -70,6 +70,18 @@ impl TileService {
         self.fetch(catalog, coord, layers).map(|f| f.tile)
     }
 
+    /// The tile if it is cached, without rendering: cheap enough to call
+    /// on the async executor, before handing a miss to [`TileService::fetch`].
+    pub fn cached(
+        &self,
+        catalog: &Catalog,
+        coord: TileCoord,
+        layers: Option<&[String]>,
+    ) -> Result<Option<CachedTile>, TileError> {
+        let layers = canonical_layers(catalog, layers)?;
+        Ok(self.cache.lookup(&key(catalog, coord, layers.as_deref())))
+    }
+
     /// As [`TileService::tile`], saying whether and how long it rendered.
     /// Concurrent requests for the same missing tile render it once.
     pub fn fetch(
@@ -79,11 +91,7 @@ impl TileService {
         layers: Option<&[String]>,
     ) -> Result<Fetched, TileError> {
         let layers = canonical_layers(catalog, layers)?;
-        let key = TileKey {
-            version: Arc::from(catalog.version()),
-            coord,
-            layers: layers.as_ref().map(|l| l.join(",")).unwrap_or_default(),
-        };
+        let key = key(catalog, coord, layers.as_deref());
         let started = Instant::now();
         let (tile, made) = self.cache.get_or_make(&key, || {
             let _slot = self.renders.try_take().ok_or(TileError::Busy {
@@ -117,6 +125,14 @@ impl TileService {
             gzip: gzip.into(),
         };
         Ok(cached)
+    }
+}
+
+fn key(catalog: &Catalog, coord: TileCoord, layers: Option<&[String]>) -> TileKey {
+    TileKey {
+        version: Arc::from(catalog.version()),
+        coord,
+        layers: layers.map(|l| l.join(",")).unwrap_or_default(),
     }
 }
 
