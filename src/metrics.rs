@@ -105,7 +105,7 @@ impl Metrics {
         self.renders.observe(took.as_secs_f64());
     }
 
-    /// The Prometheus text exposition of everything.
+    /// The OpenMetrics text exposition of everything (what Prometheus scrapes).
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
         text::encode(&mut out, &self.registry)?;

@@ -77,7 +77,7 @@ fn log_response(response: &Response, took: Duration, _span: &Span) {
     );
 }
 
-/// `GET /metrics`: the Prometheus text exposition.
+/// `GET /metrics`: the OpenMetrics text exposition, as Prometheus scrapes.
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let text = state
         .metrics()
@@ -86,7 +86,10 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
     let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        // What prometheus-client writes: OpenMetrics text (counters'
+        // samples end in `_total`, the exposition in `# EOF`), which
+        // Prometheus reads when told so.
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
     );
     Ok(r)
 }

@@ -55,7 +55,7 @@ async fn metrics_count_requests_tiles_refusals_and_the_data() {
     assert!(res.headers()[header::CONTENT_TYPE]
         .to_str()
         .unwrap()
-        .starts_with("text/plain; version=0.0.4"));
+        .starts_with("application/openmetrics-text; version=1.0.0"));
     let text =
         String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
 

@@ -2,9 +2,9 @@
 """Check shanshui as a long-running service, with tools we did not write.
 
 Starts `shanshui serve --no-watch` on a copy of the bundled data and checks:
-- `/metrics` read by the Prometheus project's own text parser
-  (prometheus_client): the families, their types, and the data version
-  equal to `/health`'s;
+- `/metrics` read by the Prometheus project's own OpenMetrics parser
+  (prometheus_client), after checking the Content-Type says OpenMetrics:
+  the families, their types, and the data version equal to `/health`'s;
 - reload on SIGHUP: a good edit is served afterwards, a broken one is
   refused with the last good data still served and the error at /health,
   and the metrics count both;
@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from interop import free_port, report, summary
 
@@ -79,6 +79,10 @@ def main():
                 pass
 
         health = json.loads(get(base + "/health"))
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+            media = r.headers.get("Content-Type", "")
+        report(media.startswith("application/openmetrics-text; version=1.0.0"),
+               "metrics: served as OpenMetrics text", media)
         fams = families(base)
         for name, kind in [("shanshui_http_requests", "counter"),
                            ("shanshui_http_request_duration_seconds", "histogram"),
