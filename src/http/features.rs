@@ -38,7 +38,6 @@ pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 pub const REL_QUERYABLES: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
 /// Features per page when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 10;
-/// The largest page; a larger `limit` is clamped to it.
 /// The parameters of `/items` besides the queryables.
 pub const ITEMS_PARAMS: [&str; 8] = [
     "bbox",

@@ -19,7 +19,7 @@
 //! replayed first on every later run. Each crash or hang found is fixed
 //! and kept below as a named regression test.
 
-use crate::util::{collection, feature, router, Scratch};
+use crate::util::{collection, dataset, feature, layer, router, Scratch};
 use axum::body::Body;
 use axum::http::{Method, Request};
 use geo::{Coord, Geometry, LineString, Point, Polygon};
@@ -27,10 +27,10 @@ use http_body_util::BodyExt;
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError, TestRunner};
 use serde_json::Value;
-use shanshui::catalog::{DatasetMeta, GeometryKind, LayerMeta, Title};
+use shanshui::catalog::GeometryKind;
 use shanshui::query::{self, Target};
 use shanshui::tile::{render, TileCoord, TileOptions};
-use shanshui::{Catalog, Feature, Layer};
+use shanshui::Catalog;
 use std::time::Duration;
 use tower::ServiceExt;
 
@@ -598,34 +598,10 @@ fn degenerate_geometry_renders_and_is_queried_without_fault() {
 }
 
 fn catalog_of(geoms: Vec<Geometry<f64>>) -> Catalog {
-    let meta = LayerMeta {
-        id: "nasty".into(),
-        title: Title {
-            zh: "怪".into(),
-            en: "Nasty".into(),
-        },
-        description: String::new(),
-        file: "nasty.geojson".into(),
-        geometry: GeometryKind::Polygon,
-        id_property: Some("id".into()),
-        minzoom: 0,
-        maxzoom: 14,
-        attribution: String::new(),
-    };
-    let features = geoms
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, g)| Feature::new("nasty", format!("n{i}"), g, Default::default()))
-        .collect();
-    let dataset = DatasetMeta {
-        id: "nasty".into(),
-        title: Title {
-            zh: "怪".into(),
-            en: "Nasty".into(),
-        },
-        attribution: String::new(),
-    };
-    Catalog::from_layers(dataset, vec![Layer::new(meta, features)])
+    Catalog::from_layers(
+        dataset("nasty"),
+        vec![layer("nasty", GeometryKind::Polygon, geoms)],
+    )
 }
 
 /// Renders tiles over every feature at several zooms and asks each

@@ -2,11 +2,12 @@
 //! exactly what testing every feature (brute force) returns, over random
 //! layers and random zones.
 
+use crate::util::{dataset, layer};
 use geo::{Coord, Geometry, LineString, Point, Polygon, Relate};
 use proptest::prelude::*;
-use shanshui::catalog::{DatasetMeta, GeometryKind, LayerMeta, Title};
+use shanshui::catalog::GeometryKind;
 use shanshui::query::{self, distance, geodesic, Relation, Target};
-use shanshui::{Catalog, Feature, Layer};
+use shanshui::Catalog;
 
 const LON: (f64, f64) = (116.8, 117.2);
 const LAT: (f64, f64) = (40.3, 40.7);
@@ -48,29 +49,6 @@ fn line() -> impl Strategy<Value = LineString<f64>> {
         .prop_map(LineString::from)
 }
 
-fn layer(id: &str, kind: GeometryKind, geoms: Vec<Geometry<f64>>) -> Layer {
-    let meta = LayerMeta {
-        id: id.into(),
-        title: Title {
-            zh: id.into(),
-            en: id.into(),
-        },
-        description: String::new(),
-        file: format!("{id}.geojson"),
-        geometry: kind,
-        id_property: Some("id".into()),
-        minzoom: 0,
-        maxzoom: 14,
-        attribution: String::new(),
-    };
-    let features = geoms
-        .into_iter()
-        .enumerate()
-        .map(|(i, g)| Feature::new(id, format!("{id}-{i:03}"), g, Default::default()).unwrap())
-        .collect();
-    Layer::new(meta, features)
-}
-
 fn catalog() -> impl Strategy<Value = Catalog> {
     (
         prop::collection::vec(polygon(), 0..25),
@@ -78,16 +56,8 @@ fn catalog() -> impl Strategy<Value = Catalog> {
         prop::collection::vec(coord(), 0..30),
     )
         .prop_map(|(polys, lines, points)| {
-            let dataset = DatasetMeta {
-                id: "random".into(),
-                title: Title {
-                    zh: "随机".into(),
-                    en: "Random".into(),
-                },
-                attribution: String::new(),
-            };
             Catalog::from_layers(
-                dataset,
+                dataset("random"),
                 vec![
                     layer(
                         "areas",

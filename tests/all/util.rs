@@ -100,3 +100,48 @@ pub fn router() -> axum::Router {
             .clone(),
     )
 }
+
+/// A layer built in memory from geometries (ids `{id}-000`, …), zooms 0
+/// to 14, past the loader's validation; geometries with no coordinates
+/// are left out.
+pub fn layer(
+    id: &str,
+    kind: shanshui::catalog::GeometryKind,
+    geoms: Vec<geo::Geometry<f64>>,
+) -> shanshui::Layer {
+    let meta = shanshui::catalog::LayerMeta {
+        id: id.into(),
+        title: title(id),
+        description: String::new(),
+        file: format!("{id}.geojson"),
+        geometry: kind,
+        id_property: Some("id".into()),
+        minzoom: 0,
+        maxzoom: 14,
+        attribution: String::new(),
+    };
+    let features = geoms
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, g)| {
+            shanshui::Feature::new(id, format!("{id}-{i:03}"), g, Default::default())
+        })
+        .collect();
+    shanshui::Layer::new(meta, features)
+}
+
+/// A dataset's description for catalogs built in memory.
+pub fn dataset(id: &str) -> shanshui::catalog::DatasetMeta {
+    shanshui::catalog::DatasetMeta {
+        id: id.into(),
+        title: title(id),
+        attribution: String::new(),
+    }
+}
+
+fn title(id: &str) -> shanshui::catalog::Title {
+    shanshui::catalog::Title {
+        zh: id.into(),
+        en: id.into(),
+    }
+}
