@@ -13,6 +13,7 @@ pub mod glyphs;
 pub mod http;
 pub mod index;
 pub mod limits;
+pub mod mercator;
 pub mod metrics;
 pub mod query;
 pub mod reload;

@@ -35,7 +35,7 @@ impl Feature {
         Some(Feature {
             fid: stable_fid(layer_id, &id),
             id,
-            mercator: geometry.map_coords(crate::tile::grid::project),
+            mercator: geometry.map_coords(crate::mercator::project),
             geometry,
             properties,
             bbox,

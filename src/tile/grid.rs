@@ -1,19 +1,13 @@
 //! The Web Mercator tile grid (EPSG:3857, the XYZ scheme): tile
-//! coordinates, their bounds, and the projection from longitude/latitude.
-//! See <https://wiki.openstreetmap.org/wiki/Slippy_map_tilenames>.
+//! coordinates and their bounds; the projection itself is
+//! [`crate::mercator`]. See
+//! <https://wiki.openstreetmap.org/wiki/Slippy_map_tilenames>.
 
 use super::TileError;
 use crate::catalog::MAX_ZOOM;
+use crate::mercator::{project, unproject, HALF_WORLD};
 use geo::{Coord, Rect};
-use std::f64::consts::PI;
 use std::fmt;
-
-/// Half the width of the Web Mercator square, in metres.
-pub const HALF_WORLD: f64 = 20_037_508.342_789_244;
-/// The latitude where Web Mercator's square ends.
-pub const MAX_LAT: f64 = 85.051_128_779_806_59;
-/// WGS84 semi-major axis, the sphere Web Mercator projects onto.
-const R: f64 = 6_378_137.0;
 
 /// A tile: zoom, column (from the west), row (from the north).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,24 +119,6 @@ impl TileCoord {
 impl fmt::Display for TileCoord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}/{}", self.z, self.x, self.y)
-    }
-}
-
-/// Longitude/latitude to Web Mercator metres; latitudes beyond the
-/// projection's square are clamped to its edge.
-pub fn project(c: Coord<f64>) -> Coord<f64> {
-    let lat = c.y.clamp(-MAX_LAT, MAX_LAT).to_radians();
-    Coord {
-        x: R * c.x.to_radians(),
-        y: R * (PI / 4.0 + lat / 2.0).tan().ln(),
-    }
-}
-
-/// Web Mercator metres to longitude/latitude.
-pub fn unproject(c: Coord<f64>) -> Coord<f64> {
-    Coord {
-        x: (c.x / R).to_degrees(),
-        y: (2.0 * (c.y / R).exp().atan() - PI / 2.0).to_degrees(),
     }
 }
 

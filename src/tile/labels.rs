@@ -3,8 +3,8 @@
 //! labels it from the tiles repeats the name in each; labelling these
 //! points names it once. Served beside the style for the web map.
 
-use super::grid::unproject;
 use crate::catalog::Catalog;
+use crate::mercator::unproject;
 use geo::{Area, Geometry, Polygon};
 use serde_json::{json, Map, Value};
 

@@ -4,10 +4,10 @@
 
 use super::clip::{clip, to_tile_space};
 use super::encode::{encode, EncodeFeature};
-use super::grid::unproject;
 use super::snap::snap;
 use super::{TileCoord, TileError};
 use crate::catalog::{Catalog, Layer};
+use crate::mercator::unproject;
 use geo::{Coord, Rect};
 
 /// How tiles are cut.

@@ -10,7 +10,7 @@ use geo::{
 use mvt_reader::feature::Value as MvtValue;
 use mvt_reader::Reader;
 use serde_json::Value;
-use shanshui::tile::grid::project;
+use shanshui::mercator::project;
 use shanshui::tile::{render, TileCoord, TileOptions};
 use shanshui::Catalog;
 use std::collections::HashMap;
