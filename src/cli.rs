@@ -31,6 +31,29 @@ enum Command {
     /// Serve the layers as vector tiles, TileJSON and a catalog over HTTP
     /// (what `shanshui` with no command does).
     Serve(ServeArgs),
+    /// Write synthetic layers of any size for benchmarks (points, polygons
+    /// of 50-800 m, lines of 50 vertices, spread over the district), the
+    /// same bytes for the same arguments; the data folder's district and
+    /// reservoir come along.
+    ///
+    /// Example: shanshui synth --points 100000 --polygons 10000 --lines 2000 --out /tmp/synth
+    Synth {
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Points.
+        #[arg(long, default_value_t = 1_000)]
+        points: usize,
+        /// Polygons.
+        #[arg(long, default_value_t = 100)]
+        polygons: usize,
+        /// Lines.
+        #[arg(long, default_value_t = 20)]
+        lines: usize,
+        /// The generator's seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Load and validate every layer; print a summary, or every problem found.
     Check,
     /// Render one tile and print what a client decodes from it: layers,
@@ -290,6 +313,30 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 layers: (!layer.is_empty()).then_some(layer),
             };
             export_pyramid(&catalog, &plan, buffer, threads, &out)
+        }
+        Some(Command::Synth {
+            out,
+            points,
+            polygons,
+            lines,
+            seed,
+        }) => {
+            let spec = crate::synth::SynthSpec {
+                points,
+                polygons,
+                lines,
+                seed,
+                ..Default::default()
+            };
+            let bytes = crate::synth::write(&spec, Some(&dir), &out).with_context(|| {
+                format!("cannot write the synthetic layers to {}", out.display())
+            })?;
+            println!(
+                "wrote {points} points, {polygons} polygons and {lines} lines ({:.1} MB) to {}",
+                bytes as f64 / 1e6,
+                out.display()
+            );
+            Ok(())
         }
         Some(Command::Check) => {
             let catalog = Catalog::load(&dir)?;

@@ -17,6 +17,7 @@ pub mod mercator;
 pub mod metrics;
 pub mod query;
 pub mod reload;
+pub mod synth;
 pub mod tile;
 
 pub use catalog::{Catalog, Feature, Layer, LoadError};

@@ -414,3 +414,34 @@ fn sigterm_finishes_the_request_in_flight_then_exits() {
     out.read_to_string(&mut rest).unwrap();
     assert!(rest.contains("stopped"), "{rest}");
 }
+
+#[test]
+fn synth_writes_layers_that_check_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("synth");
+    let o = shanshui(&[
+        "synth",
+        "--points",
+        "200",
+        "--polygons",
+        "30",
+        "--lines",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("200 points, 30 polygons and 5 lines"),
+        "{}",
+        stdout(&o)
+    );
+    let o = shanshui(&["--data", out.to_str().unwrap(), "check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = stdout(&o);
+    // The bundled district and reservoir come along.
+    for layer in ["district", "reservoir", "points", "polygons", "lines"] {
+        assert!(summary.contains(layer), "{summary}");
+    }
+    assert!(summary.contains("237 features"), "{summary}");
+}
