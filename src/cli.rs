@@ -197,6 +197,10 @@ struct ServeArgs {
     /// Tile buffer in tile units (of 4096): geometry kept beyond the edge.
     #[arg(long, default_value_t = 64)]
     buffer: u32,
+    /// The most a tile should weigh, in KB: below their maxzoom, layers
+    /// that may thin (`thin = "auto"`) keep fewer features until it fits.
+    #[arg(long, default_value_t = TileOptions::default().budget_bytes / 1000)]
+    tile_budget_kb: usize,
     /// Cache-Control header sent with tiles and TileJSON.
     #[arg(long, default_value = "public, max-age=3600")]
     cache_control: String,
@@ -383,8 +387,12 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
     let layers = catalog.layers().len();
     let features: usize = catalog.layers().iter().map(|l| l.features.len()).sum();
     let name = format!("{} ({})", catalog.dataset.title.en, catalog.dataset.id);
+    if args.tile_budget_kb == 0 {
+        anyhow::bail!("--tile-budget-kb must be at least 1");
+    }
     let options = TileOptions {
         buffer: args.buffer,
+        budget_bytes: args.tile_budget_kb.saturating_mul(1000),
         ..TileOptions::default()
     };
     if args.max_filter_depth == 0 || args.max_filter_bytes == 0 {

@@ -95,6 +95,7 @@ pub fn write(spec: &SynthSpec, base: Option<&Path>, out: &Path) -> io::Result<u6
                 14,
                 "copied from the bundled data",
             );
+            manifest.push_str("thin = \"never\"\n");
         }
     }
     bytes += write_layer(out, "points", spec.points, &mut rng, |rng, i, w| {

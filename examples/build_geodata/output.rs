@@ -21,6 +21,9 @@ pub struct LayerMeta {
     pub minzoom: u8,
     pub maxzoom: u8,
     pub attribution: &'static str,
+    /// Drawn whole in every tile (`thin = "never"`): zones, reserves and
+    /// boundaries.
+    pub whole: bool,
 }
 
 impl LayerMeta {
@@ -101,6 +104,9 @@ pub fn manifest(
         writeln!(out, "minzoom = {}", l.minzoom)?;
         writeln!(out, "maxzoom = {}", l.maxzoom)?;
         writeln!(out, "attribution = {}", q(l.attribution))?;
+        if l.whole {
+            writeln!(out, "thin = \"never\"")?;
+        }
     }
     // The manifest must parse as TOML.
     toml::from_str::<toml::Value>(&out).context("generated layers.toml does not parse")?;

@@ -87,6 +87,23 @@ pub struct LayerMeta {
     /// Source and licence of the layer.
     #[serde(default)]
     pub attribution: String,
+    /// Whether tiles below the layer's maxzoom may thin it to stay within
+    /// the tile budget (`auto`, the default), or must always draw it whole
+    /// (`never`: zones, reserves, boundaries).
+    #[serde(default)]
+    pub thin: Thin,
+}
+
+/// Whether a layer may be thinned in tiles below its maxzoom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Thin {
+    /// Points dropped by zoom, features smaller than a pixel dropped, and
+    /// more dropped where a tile would pass its byte budget.
+    #[default]
+    Auto,
+    /// Every feature in every tile from minzoom up.
+    Never,
 }
 
 fn default_maxzoom() -> u8 {

@@ -9,7 +9,9 @@ mod manifest;
 pub use error::{FeatureLabel, LoadError, Problem, ProblemKind};
 pub use feature::{rect_union, stable_fid, Feature, Fnv64};
 pub use load::{manifest_path, parse_geometry, MANIFEST_FILE};
-pub use manifest::{is_valid_id, DatasetMeta, GeometryKind, LayerMeta, Manifest, Title, MAX_ZOOM};
+pub use manifest::{
+    is_valid_id, DatasetMeta, GeometryKind, LayerMeta, Manifest, Thin, Title, MAX_ZOOM,
+};
 
 use crate::index::LayerIndex;
 use std::collections::HashMap;
@@ -25,6 +27,7 @@ pub struct Layer {
     /// The R-tree over the features' bounding boxes.
     pub index: LayerIndex,
     by_id: HashMap<String, usize>,
+    bounds: Option<geo::Rect<f64>>,
 }
 
 impl Layer {
@@ -38,6 +41,7 @@ impl Layer {
             .collect();
         Layer {
             meta,
+            bounds: features.iter().map(|f| f.bbox).reduce(rect_union),
             features,
             index,
             by_id,
@@ -51,7 +55,7 @@ impl Layer {
 
     /// The bounding box of all the layer's features; `None` when empty.
     pub fn bounds(&self) -> Option<geo::Rect<f64>> {
-        self.features.iter().map(|f| f.bbox).reduce(rect_union)
+        self.bounds
     }
 
     /// The feature with this id.

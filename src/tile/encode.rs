@@ -29,7 +29,7 @@ impl From<mvt::Error> for EncodeError {
 
 /// Encodes layers of features into one tile. Layers with no features are
 /// left out; a tile with no layers is empty (zero bytes).
-pub fn encode(layers: &[(&str, Vec<EncodeFeature>)], extent: u32) -> Result<Vec<u8>, EncodeError> {
+pub fn encode(layers: &[(&str, Vec<&EncodeFeature>)], extent: u32) -> Result<Vec<u8>, EncodeError> {
     let mut tile = mvt::Tile::new(extent);
     for (name, features) in layers {
         if features.is_empty() {

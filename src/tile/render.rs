@@ -6,9 +6,9 @@ use super::clip::{clip, to_tile_space};
 use super::encode::{encode, EncodeFeature};
 use super::snap::snap;
 use super::{TileCoord, TileError};
-use crate::catalog::{Catalog, Layer};
-use crate::mercator::unproject;
-use geo::{Coord, Rect};
+use crate::catalog::{Catalog, Feature, Layer, Thin};
+use crate::mercator::{project, unproject};
+use geo::{Coord, Geometry, Rect};
 
 /// How tiles are cut.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,6 +21,13 @@ pub struct TileOptions {
     /// Simplification tolerance in tile units at or below a layer's
     /// maxzoom (beyond it, tiles are cut at full detail).
     pub tolerance: f64,
+    /// The most bytes a tile should hold: below their maxzoom, layers that
+    /// may be thinned lose features (by rank) until the tile fits.
+    pub budget_bytes: usize,
+    /// How many features of one layer a tile below the layer's maxzoom
+    /// should hold at most, on average: a layer denser than that at a zoom
+    /// is thinned there.
+    pub features_per_tile: usize,
 }
 
 impl Default for TileOptions {
@@ -29,6 +36,8 @@ impl Default for TileOptions {
             extent: 4096,
             buffer: 64,
             tolerance: 2.0,
+            budget_bytes: 500_000,
+            features_per_tile: 4_096,
         }
     }
 }
@@ -43,6 +52,20 @@ pub struct Tile {
 }
 
 /// Renders the tile `coord` with the given layers (all when `None`).
+///
+/// Thinning, for layers that allow it ([`Thin::Auto`]) below their
+/// maxzoom: where a layer would put more than `features_per_tile` of its
+/// features in an average tile of the zoom (its count times the tile's
+/// share of its bounds), it is dense there and keeps the share `k` that
+/// brings it to that: each point stays while its rank (a hash of its id,
+/// uniform in [0, 1)) is below `k`, and lines and polygons smaller than a
+/// pixel (1/512 of the tile) are dropped. If a tile still passes
+/// `budget_bytes`, those layers keep a smaller share of their features, by
+/// the same rank, until it fits. The rule depends only on the id and the
+/// zoom, so a point shown at one zoom is shown in every tile of that zoom
+/// and at every zoom above (unless a tile's budget binds); at a layer's
+/// maxzoom and above, and for layers that never thin, every feature is
+/// drawn; a layer sparse enough is never thinned at all.
 pub fn render(
     catalog: &Catalog,
     coord: TileCoord,
@@ -69,7 +92,9 @@ pub fn render(
         -f64::from(opts.buffer),
         f64::from(opts.extent) + f64::from(opts.buffer),
     );
-    let mut encoded = Vec::new();
+    let pixel = coord.size_m() / 512.0;
+    // Per layer: its features with their ranks, and whether it may thin.
+    let mut layers: Vec<Thinned> = Vec::new();
     for layer in selected {
         if coord.z < layer.meta.minzoom {
             continue;
@@ -79,31 +104,116 @@ pub fn render(
         } else {
             0.0
         };
+        let thins = layer.meta.thin == Thin::Auto && coord.z < layer.meta.maxzoom;
+        let keep = if thins {
+            share_kept(layer, coord, opts)
+        } else {
+            1.0
+        };
+        let dense = keep < 1.0;
         let mut candidates: Vec<usize> = layer.index.intersecting(window).collect();
         candidates.sort_unstable();
-        let mut features: Vec<EncodeFeature> = Vec::with_capacity(candidates.len());
+        let mut features = Vec::with_capacity(candidates.len());
         for i in candidates {
             crate::limits::check()?;
             let f = &layer.features[i];
+            let r = rank(f.fid);
+            let dropped = if is_point(f) {
+                r >= keep
+            } else {
+                smaller_than(f, pixel)
+            };
+            if dense && dropped {
+                continue;
+            }
             let local = to_tile_space(&f.mercator, coord, opts.extent);
             let Some(geometry) = clip(local, lo, hi).and_then(|c| snap(&c, tolerance)) else {
                 continue;
             };
-            features.push(EncodeFeature {
-                id: f.fid,
-                geometry,
-                properties: &f.properties,
-            });
+            let properties = &f.properties;
+            features.push((
+                r,
+                EncodeFeature {
+                    id: f.fid,
+                    geometry,
+                    properties,
+                },
+            ));
         }
-        encoded.push((layer.id(), features));
+        layers.push(Thinned {
+            name: layer.id(),
+            features,
+            thins,
+        });
     }
-    let counts = encoded
+    let mut bytes = encode_all(&layers, opts)?;
+    // Over budget: the layers that may thin keep a smaller share, by rank.
+    let mut share = 1.0;
+    for _ in 0..12 {
+        let can_thin = layers.iter().any(|l| l.thins && !l.features.is_empty());
+        if bytes.len() <= opts.budget_bytes || !can_thin {
+            break;
+        }
+        share *= (opts.budget_bytes as f64 / bytes.len() as f64 * 0.9).min(0.9);
+        for l in layers.iter_mut().filter(|l| l.thins) {
+            l.features.retain(|(r, _)| *r < share);
+        }
+        bytes = encode_all(&layers, opts)?;
+    }
+    let counts = layers
         .iter()
-        .filter(|(_, f)| !f.is_empty())
-        .map(|(name, f)| (name.to_string(), f.len()))
+        .filter(|l| !l.features.is_empty())
+        .map(|l| (l.name.to_string(), l.features.len()))
         .collect();
-    let bytes = encode(&encoded, opts.extent).map_err(|e| TileError::Encode(e.to_string()))?;
     Ok(Tile { bytes, counts })
+}
+
+/// One layer's part of a tile, each feature with its rank.
+struct Thinned<'a> {
+    name: &'a str,
+    features: Vec<(f64, EncodeFeature<'a>)>,
+    thins: bool,
+}
+
+fn encode_all(layers: &[Thinned], opts: &TileOptions) -> Result<Vec<u8>, TileError> {
+    let borrowed: Vec<(&str, Vec<&EncodeFeature>)> = layers
+        .iter()
+        .map(|l| (l.name, l.features.iter().map(|(_, e)| e).collect()))
+        .collect();
+    encode(&borrowed, opts.extent).map_err(|e| TileError::Encode(e.to_string()))
+}
+
+/// A feature's place in the order thinning drops in: its id hashed again
+/// (SplitMix64's finaliser) to a number uniform in [0, 1).
+pub fn rank(fid: u64) -> f64 {
+    let mut z = fid.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The share of a layer's points a tile of this zoom keeps: all of them
+/// unless an average tile would hold more than `features_per_tile`.
+fn share_kept(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> f64 {
+    let n = layer.features.len() as f64;
+    let Some(b) = layer.bounds() else { return 1.0 };
+    let (a, c) = (project(b.min()), project(b.max()));
+    let area = (c.x - a.x) * (c.y - a.y);
+    let tile = coord.size_m() * coord.size_m();
+    let per_tile = if area > tile { n * tile / area } else { n };
+    (opts.features_per_tile as f64 / per_tile).min(1.0)
+}
+
+fn is_point(f: &Feature) -> bool {
+    matches!(f.geometry, Geometry::Point(_) | Geometry::MultiPoint(_))
+}
+
+/// Whether the feature's box is under `pixel` Web Mercator metres both
+/// ways.
+fn smaller_than(f: &Feature, pixel: f64) -> bool {
+    let (a, b) = (project(f.bbox.min()), project(f.bbox.max()));
+    (b.x - a.x) < pixel && (b.y - a.y) < pixel
 }
 
 /// The tile's buffered bounds in longitude/latitude, for the R-tree.

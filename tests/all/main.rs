@@ -1,5 +1,6 @@
 //! The integration tests: one harness, one module per concern.
 
+mod budget;
 mod cli;
 mod exactness;
 mod hostile;

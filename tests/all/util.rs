@@ -119,6 +119,7 @@ pub fn layer(
         minzoom: 0,
         maxzoom: 14,
         attribution: String::new(),
+        thin: Default::default(),
     };
     let features = geoms
         .into_iter()
