@@ -24,7 +24,18 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Method};
 use axum::routing::get;
 use axum::Router;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
+
+/// What the compression layer compresses: bodies over 1 KiB that are not
+/// tiles, fonts or images (already compact, or compressed once and kept).
+fn compressible() -> impl Predicate {
+    SizeAbove::new(1024)
+        .and(NotForContentType::const_new(tiles::MVT_MEDIA_TYPE))
+        .and(NotForContentType::const_new("application/x-protobuf"))
+        .and(NotForContentType::IMAGES)
+}
 
 /// The whole application, for `serve` and for in-process tests.
 pub fn app(state: AppState) -> Router {
@@ -82,6 +93,13 @@ pub fn app(state: AppState) -> Router {
             observe::count,
         ))
         .layer(observe::log_layer())
+        // JSON, GeoJSON and CSV gzipped for clients that ask; tiles carry
+        // their own gzip (made once, when cached), which this leaves be.
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .compress_when(compressible()),
+        )
         .layer(cors)
         .with_state(state)
 }

@@ -364,3 +364,23 @@ mod no_input_panics {
         }
     }
 }
+
+#[tokio::test]
+async fn json_answers_are_gzipped_for_clients_that_ask() {
+    let path = "/collections/villages/items?limit=100";
+    let plain = get_with(router(), path, &[]).await;
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    let zipped = get_with(router(), path, &[(header::ACCEPT_ENCODING, "gzip")]).await;
+    assert_eq!(zipped.header(header::CONTENT_ENCODING), "gzip");
+    assert!(zipped.body.len() < plain.body.len() / 2);
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&zipped.body[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let a: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(a["features"], plain.json()["features"]);
+    // Tiles keep their own gzip, made once, with its own tag.
+    let tile = get_with(router(), TOWN_TILE, &[(header::ACCEPT_ENCODING, "gzip")]).await;
+    assert_eq!(tile.header(header::CONTENT_ENCODING), "gzip");
+    assert!(tile.header(header::ETAG).ends_with("-gzip\""));
+}
