@@ -245,6 +245,18 @@ fn mistakes_exit_2_with_a_message_that_says_what_to_fix() {
             ],
             "must be between 0 and",
         ),
+        (
+            &["serve", "--tile-budget-kb", "0"],
+            "--tile-budget-kb must be at least 1",
+        ),
+        (
+            &["serve", "--max-filter-depth", "0"],
+            "--max-filter-depth must be at least 1",
+        ),
+        (
+            &["synth", "--points", "5", "--out", "/dev/null/synth"],
+            "cannot write the synthetic layers to /dev/null/synth",
+        ),
     ];
     for (args, expect) in cases {
         let o = shanshui(args);
