@@ -6,7 +6,10 @@ use crate::http::{app, defaults, AppState, ServerConfig};
 use crate::query::{self, geodesic, output, FilterLimits, Hit, QueryError, Target};
 use crate::reload::LiveCatalog;
 use crate::tile::tilejson::tilejson;
-use crate::tile::{export, plan_tiles, render, ExportPlan, TileCoord, TileOptions};
+use crate::tile::{
+    export, plan_tiles, render, ArchiveMeta, ExportPlan, FolderSink, PmtilesSink, TileCoord,
+    TileOptions, TileSink,
+};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -72,9 +75,14 @@ enum Command {
     /// for static hosting or a CDN.
     #[command(allow_negative_numbers = true)]
     Export {
-        /// The folder to write into (created if missing).
+        /// The folder to write into (created if missing), or with
+        /// `--format pmtiles` the archive's file.
         #[arg(long)]
         out: PathBuf,
+        /// `folder` ({z}/{x}/{y}.mvt and tiles.json) or `pmtiles` (one
+        /// PMTiles v3 archive, identical tiles stored once).
+        #[arg(long, value_enum, default_value_t = ExportFormat::Folder)]
+        format: ExportFormat,
         /// Lowest zoom.
         #[arg(long, default_value_t = 0)]
         minzoom: u8,
@@ -247,6 +255,15 @@ impl Default for ServeArgs {
     }
 }
 
+/// How `shanshui export` writes the pyramid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportFormat {
+    /// A folder of {z}/{x}/{y}.mvt files plus tiles.json.
+    Folder,
+    /// One PMTiles v3 archive.
+    Pmtiles,
+}
+
 #[derive(Debug, Args)]
 struct Out {
     /// Output format.
@@ -302,6 +319,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Export {
             out,
+            format,
             minzoom,
             maxzoom,
             bbox,
@@ -316,7 +334,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 bbox: bbox.as_deref().map(parse_bbox).transpose()?,
                 layers: (!layer.is_empty()).then_some(layer),
             };
-            export_pyramid(&catalog, &plan, buffer, threads, &out)
+            export_pyramid(&catalog, &plan, buffer, threads, &out, format)
         }
         Some(Command::Synth {
             out,
@@ -532,6 +550,7 @@ fn export_pyramid(
     buffer: u32,
     threads: usize,
     out: &Path,
+    format: ExportFormat,
 ) -> anyhow::Result<()> {
     let tiles = plan_tiles(catalog, plan)?;
     let options = TileOptions {
@@ -555,12 +574,21 @@ fn export_pyramid(
             );
         }
     };
+    let folder;
+    let archive = PmtilesSink::new();
+    let sink: &dyn TileSink = match format {
+        ExportFormat::Folder => {
+            folder = FolderSink::new(out)?;
+            &folder
+        }
+        ExportFormat::Pmtiles => &archive,
+    };
     let stats = export(
         catalog,
         &tiles,
         plan.layers.as_deref(),
         &options,
-        out,
+        sink,
         threads,
         &progress,
     )?;
@@ -581,6 +609,37 @@ fn export_pyramid(
     if let Some(m) = doc.as_object_mut() {
         m.insert("minzoom".into(), plan.minzoom.into());
         m.insert("maxzoom".into(), plan.maxzoom.into());
+    }
+    if format == ExportFormat::Pmtiles {
+        if let Some(m) = doc.as_object_mut() {
+            m.remove("tiles");
+        }
+        let bounds = match plan.bbox {
+            Some(b) => b,
+            None => catalog
+                .layers()
+                .iter()
+                .filter_map(|l| l.bounds())
+                .reduce(crate::catalog::rect_union)
+                .context("the layers have no features")?,
+        };
+        let meta = ArchiveMeta {
+            zooms: (plan.minzoom, plan.maxzoom),
+            bounds,
+            metadata: doc,
+        };
+        eprintln!("writing the archive ({} tiles)", stats.written);
+        let a = archive.finish(out, &meta)?;
+        println!(
+            "{} tiles rendered, {} in the archive ({} distinct), {:.1} MiB in {:.1} s: {}",
+            stats.rendered,
+            a.tiles,
+            a.unique,
+            a.bytes as f64 / 1_048_576.0,
+            start.elapsed().as_secs_f64(),
+            out.display()
+        );
+        return Ok(());
     }
     let meta = out.join("tiles.json");
     std::fs::write(&meta, serde_json::to_string_pretty(&doc)?)

@@ -1,6 +1,7 @@
-//! Writing a tile pyramid to a folder (`{z}/{x}/{y}.mvt` plus a TileJSON),
-//! for static hosting or a CDN: every tile that has features, over the
-//! data's bounds or a given box, rendered in parallel.
+//! Writing a tile pyramid for static hosting or a CDN: every tile that has
+//! features, over the data's bounds or a given box, rendered in parallel
+//! into a [`TileSink`] — a folder of `{z}/{x}/{y}.mvt` ([`FolderSink`]) or
+//! a PMTiles archive ([`super::pmtiles::PmtilesSink`]).
 
 use super::{render, TileCoord, TileError, TileOptions};
 use crate::catalog::{rect_union, Catalog};
@@ -62,6 +63,44 @@ pub enum ExportError {
     },
 }
 
+/// Where an export's tiles go. Called from every rendering thread.
+pub trait TileSink: Sync {
+    /// Keeps one non-empty tile.
+    fn put(&self, coord: TileCoord, bytes: &[u8]) -> Result<(), ExportError>;
+}
+
+/// Tiles as files, `out/{z}/{x}/{y}.mvt`.
+#[derive(Debug)]
+pub struct FolderSink {
+    out: PathBuf,
+}
+
+impl FolderSink {
+    /// Writes under `out` (created if missing).
+    pub fn new(out: &Path) -> Result<FolderSink, ExportError> {
+        std::fs::create_dir_all(out).map_err(|source| ExportError::Io {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        Ok(FolderSink {
+            out: out.to_path_buf(),
+        })
+    }
+}
+
+impl TileSink for FolderSink {
+    fn put(&self, t: TileCoord, bytes: &[u8]) -> Result<(), ExportError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ExportError::Io { path, source }
+        };
+        let dir = self.out.join(t.z.to_string()).join(t.x.to_string());
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let path = dir.join(format!("{}.mvt", t.y));
+        std::fs::write(&path, bytes).map_err(io(&path))
+    }
+}
+
 /// The tiles an export covers, zoom by zoom.
 pub fn plan_tiles(catalog: &Catalog, plan: &ExportPlan) -> Result<Vec<TileCoord>, ExportError> {
     if plan.minzoom > plan.maxzoom || plan.maxzoom > crate::catalog::MAX_ZOOM {
@@ -90,23 +129,17 @@ pub fn plan_tiles(catalog: &Catalog, plan: &ExportPlan) -> Result<Vec<TileCoord>
         .collect())
 }
 
-/// Renders `tiles` into `out/{z}/{x}/{y}.mvt` on `threads` threads (every
-/// core when 0), calling `progress(done, total)` as it goes (from any
-/// thread).
+/// Renders `tiles` into `sink` on `threads` threads (every core when 0),
+/// calling `progress(done, total)` as it goes (from any thread).
 pub fn export(
     catalog: &Catalog,
     tiles: &[TileCoord],
     layers: Option<&[String]>,
     options: &TileOptions,
-    out: &Path,
+    sink: &dyn TileSink,
     threads: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<ExportStats, ExportError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ExportError::Io { path, source }
-    };
-    std::fs::create_dir_all(out).map_err(io(out))?;
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let (written, bytes) = (AtomicU64::new(0), AtomicU64::new(0));
@@ -130,10 +163,7 @@ pub fn export(
                         if tile.bytes.is_empty() {
                             return Ok(());
                         }
-                        let dir = out.join(t.z.to_string()).join(t.x.to_string());
-                        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-                        let path = dir.join(format!("{}.mvt", t.y));
-                        std::fs::write(&path, &tile.bytes).map_err(io(&path))?;
+                        sink.put(t, &tile.bytes)?;
                         written.fetch_add(1, Ordering::Relaxed);
                         bytes.fetch_add(tile.bytes.len() as u64, Ordering::Relaxed);
                         Ok(())

@@ -8,6 +8,7 @@ mod error;
 mod export;
 pub mod grid;
 pub mod labels;
+mod pmtiles;
 mod render;
 mod service;
 mod snap;
@@ -15,8 +16,12 @@ pub mod tilejson;
 
 pub use encode::{encode, EncodeError, EncodeFeature};
 pub use error::TileError;
-pub use export::{export, plan_tiles, ExportError, ExportPlan, ExportStats, MAX_EXPORT_TILES};
+pub use export::{
+    export, plan_tiles, ExportError, ExportPlan, ExportStats, FolderSink, TileSink,
+    MAX_EXPORT_TILES,
+};
 pub use grid::TileCoord;
+pub use pmtiles::{ArchiveMeta, ArchiveStats, PmtilesSink};
 pub use render::{render, Tile, TileOptions};
 pub use service::{Fetched, TileService};
 pub use snap::{snap, twice_area, TileGeometry};

@@ -457,3 +457,71 @@ fn synth_writes_layers_that_check_and_serve() {
     }
     assert!(summary.contains("237 features"), "{summary}");
 }
+
+/// The PMTiles archive's header, read by the v3 spec's byte layout (not
+/// through the crate that wrote it): the same tiles as the folder export,
+/// identical ones stored once, gzipped MVT, the zooms asked for, and the
+/// TileJSON as metadata.
+#[test]
+fn export_writes_a_pmtiles_archive_with_the_folders_tiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("tiles");
+    let archive = dir.path().join("miyun.pmtiles");
+    for (format, out) in [("folder", &folder), ("pmtiles", &archive)] {
+        let o = shanshui(&[
+            "export",
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+            "--minzoom",
+            "10",
+            "--maxzoom",
+            "13",
+        ]);
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+    }
+    let files = walk(&folder)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "mvt"))
+        .count();
+    let bytes = std::fs::read(&archive).unwrap();
+    assert_eq!(&bytes[..7], b"PMTiles");
+    assert_eq!(bytes[7], 3, "version");
+    let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap());
+    let (addressed, entries, contents) = (u64_at(72), u64_at(80), u64_at(88));
+    assert_eq!(addressed as usize, files, "the folder export's tiles");
+    assert!(
+        contents <= entries && entries <= addressed,
+        "{contents} {entries} {addressed}"
+    );
+    assert!(
+        contents < addressed,
+        "identical tiles stored once: {contents} of {addressed}"
+    );
+    assert_eq!((bytes[98], bytes[99]), (2, 1), "gzip tiles, MVT");
+    assert_eq!((bytes[100], bytes[101]), (10, 13), "zooms");
+    let (at, len) = (u64_at(24) as usize, u64_at(32) as usize);
+    let mut meta = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&bytes[at..at + len]),
+        &mut meta,
+    )
+    .unwrap();
+    let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    assert_eq!(meta["vector_layers"].as_array().unwrap().len(), 7);
+    assert!(meta.get("tiles").is_none());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
