@@ -614,18 +614,9 @@ fn export_pyramid(
         if let Some(m) = doc.as_object_mut() {
             m.remove("tiles");
         }
-        let bounds = match plan.bbox {
-            Some(b) => b,
-            None => catalog
-                .layers()
-                .iter()
-                .filter_map(|l| l.bounds())
-                .reduce(crate::catalog::rect_union)
-                .context("the layers have no features")?,
-        };
         let meta = ArchiveMeta {
             zooms: (plan.minzoom, plan.maxzoom),
-            bounds,
+            bounds: plan.area(catalog)?,
             metadata: doc,
         };
         eprintln!("writing the archive ({} tiles)", stats.written);

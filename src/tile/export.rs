@@ -27,6 +27,21 @@ pub struct ExportPlan {
     pub layers: Option<Vec<String>>,
 }
 
+impl ExportPlan {
+    /// The area exported: the plan's box, else the data's bounds.
+    pub fn area(&self, catalog: &Catalog) -> Result<Rect<f64>, ExportError> {
+        match self.bbox {
+            Some(b) => Ok(b),
+            None => catalog
+                .layers()
+                .iter()
+                .filter_map(|l| l.bounds())
+                .reduce(rect_union)
+                .ok_or(ExportError::NoBounds),
+        }
+    }
+}
+
 /// What an export did.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ExportStats {
@@ -106,15 +121,7 @@ pub fn plan_tiles(catalog: &Catalog, plan: &ExportPlan) -> Result<Vec<TileCoord>
     if plan.minzoom > plan.maxzoom || plan.maxzoom > crate::catalog::MAX_ZOOM {
         return Err(ExportError::Zooms(plan.minzoom, plan.maxzoom));
     }
-    let bbox = match plan.bbox {
-        Some(b) => b,
-        None => catalog
-            .layers()
-            .iter()
-            .filter_map(|l| l.bounds())
-            .reduce(rect_union)
-            .ok_or(ExportError::NoBounds)?,
-    };
+    let bbox = plan.area(catalog)?;
     let mut count: u64 = 0;
     for z in plan.minzoom..=plan.maxzoom {
         let a = TileCoord::containing(bbox.min().x, bbox.max().y, z);
