@@ -133,18 +133,6 @@ impl TileCache {
         self.capacity
     }
 
-    /// The tile, if cached.
-    pub fn get(&self, key: &TileKey) -> Option<CachedTile> {
-        self.inner.get(key)
-    }
-
-    /// Keeps a tile (unless caching is off or it alone exceeds the budget).
-    pub fn insert(&self, key: TileKey, tile: CachedTile) {
-        if self.capacity > 0 {
-            self.inner.insert(key, tile);
-        }
-    }
-
     /// Bytes held now.
     pub fn bytes(&self) -> u64 {
         self.inner.weight()
@@ -181,11 +169,18 @@ mod tests {
         }
     }
 
+    /// Keeps a tile the way a render does.
+    fn keep(cache: &TileCache, k: TileKey, t: CachedTile) {
+        cache
+            .get_or_make(&k, || -> Result<_, Stopped> { Ok(t) })
+            .unwrap();
+    }
+
     #[test]
     fn stays_within_its_byte_budget() {
         let cache = TileCache::new(100_000);
         for x in 0..200 {
-            cache.insert(key("v1", x), tile(10_000));
+            keep(&cache, key("v1", x), tile(10_000));
         }
         assert!(cache.bytes() <= 100_000, "{}", cache.bytes());
         assert!(!cache.is_empty());
@@ -194,9 +189,9 @@ mod tests {
     #[test]
     fn another_version_is_another_key() {
         let cache = TileCache::new(1_000_000);
-        cache.insert(key("v1", 1), tile(10));
-        assert!(cache.get(&key("v1", 1)).is_some());
-        assert!(cache.get(&key("v2", 1)).is_none());
+        keep(&cache, key("v1", 1), tile(10));
+        assert!(cache.lookup(&key("v1", 1)).is_some());
+        assert!(cache.lookup(&key("v2", 1)).is_none());
     }
 
     #[test]
@@ -240,7 +235,7 @@ mod tests {
     #[test]
     fn zero_disables() {
         let cache = TileCache::new(0);
-        cache.insert(key("v1", 1), tile(10));
-        assert!(cache.get(&key("v1", 1)).is_none());
+        keep(&cache, key("v1", 1), tile(10));
+        assert!(cache.lookup(&key("v1", 1)).is_none());
     }
 }

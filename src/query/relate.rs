@@ -68,14 +68,18 @@ struct Cut {
 /// those points into `other`.
 fn rounded_crossings(ends_of: &Geometry<f64>, other: &Geometry<f64>) -> Vec<Cut> {
     let mut cuts = Vec::new();
-    let other_lines = lines(other);
-    if other_lines.iter().all(|(_, ring)| *ring) {
+    // Most pairs (a zone and a point, a zone and a line) stop here, before
+    // anything is copied: one side has no open line, or the other no line
+    // that is not a ring.
+    let ends = open_lines(ends_of);
+    if ends.is_empty() || !has_plain_lines(other) {
         return cuts;
     }
+    let other_lines = lines(other);
     let Some(other_box) = other.bounding_rect() else {
         return cuts;
     };
-    for line in open_lines(ends_of) {
+    for line in ends {
         for (end, next) in end_segments(line) {
             let s = Line::new(end, next);
             if !s.bounding_rect().intersects(&other_box) {
@@ -136,6 +140,15 @@ fn open_lines(g: &Geometry<f64>) -> Vec<&LineString<f64>> {
     }
     out.retain(|l| !l.is_closed());
     out
+}
+
+/// Whether a geometry has a line string that is not a polygon's ring.
+fn has_plain_lines(g: &Geometry<f64>) -> bool {
+    match g {
+        Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => true,
+        Geometry::GeometryCollection(c) => c.iter().any(has_plain_lines),
+        _ => false,
+    }
 }
 
 /// Every line string of a geometry, each with whether it is a polygon's

@@ -118,12 +118,14 @@ pub fn render(
             crate::limits::check()?;
             let f = &layer.features[i];
             let r = rank(f.fid);
-            let dropped = if is_point(f) {
-                r >= keep
-            } else {
-                smaller_than(f, pixel)
-            };
-            if dense && dropped {
+            // Only a dense layer pays for the size test.
+            let dropped = dense
+                && if is_point(f) {
+                    r >= keep
+                } else {
+                    smaller_than(f, pixel)
+                };
+            if dropped {
                 continue;
             }
             let local = to_tile_space(&f.mercator, coord, opts.extent);
