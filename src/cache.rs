@@ -3,6 +3,7 @@
 
 use crate::limits::Stopped;
 use crate::tile::TileCoord;
+use bytes::Bytes;
 use quick_cache::sync::{Cache, GuardResult};
 use quick_cache::Weighter;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,9 +29,9 @@ pub struct TileKey {
 #[derive(Debug, Clone)]
 pub struct CachedTile {
     /// The MVT bytes; empty for a tile with no features.
-    pub raw: Arc<[u8]>,
+    pub raw: Bytes,
     /// The same, gzip-compressed; empty when `raw` is.
-    pub gzip: Arc<[u8]>,
+    pub gzip: Bytes,
     /// A strong entity tag for the plain bytes, without quotes; the gzip
     /// representation's tag is this plus `-gzip`.
     pub etag: Arc<str>,

@@ -8,9 +8,15 @@ use serde_json::{Map, Value};
 pub struct Feature {
     /// The feature's id within its layer (`zone-1`), used in references.
     pub id: String,
-    /// A stable numeric id derived from the layer and the id, below 2^53 so
-    /// that JavaScript clients read it exactly; the MVT feature id.
+    /// The MVT feature id: the feature's place in its layer's file, from 1
+    /// (set by [`super::Layer::new`]). Small, so that it costs a byte or
+    /// two a feature in a tile; unique within the layer for one version of
+    /// the data. Clients that need a key across versions read the `id`
+    /// property.
     pub fid: u64,
+    /// Where thinning puts the feature, uniform in [0, 1) ([`rank`]): from
+    /// a hash of the layer and the id, so the same across runs and versions.
+    pub rank: f64,
     /// The geometry, WGS84 longitude/latitude: what queries measure.
     pub geometry: Geometry<f64>,
     /// The same geometry in Web Mercator metres, projected once at load:
@@ -33,7 +39,8 @@ impl Feature {
     ) -> Option<Feature> {
         let bbox = geometry.bounding_rect()?;
         Some(Feature {
-            fid: stable_fid(layer_id, &id),
+            fid: 0,
+            rank: rank(stable_fid(layer_id, &id)),
             id,
             mercator: geometry.map_coords(crate::mercator::project),
             geometry,
@@ -81,6 +88,17 @@ pub fn stable_fid(layer_id: &str, id: &str) -> u64 {
     h.write(id.as_bytes());
     let x = h.finish();
     (x ^ (x >> 53)) & ((1 << 53) - 1)
+}
+
+/// A feature's place in the order tiles thin in: `key` (its
+/// [`stable_fid`]) hashed again (SplitMix64's finaliser) to a number
+/// uniform in [0, 1).
+pub fn rank(key: u64) -> f64 {
+    let mut z = key.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The 64-bit FNV-1a hash: small, stable, good enough for ids and versions

@@ -32,7 +32,10 @@ pub struct Layer {
 
 impl Layer {
     /// Builds a layer, bulk-loading its index.
-    pub fn new(meta: LayerMeta, features: Vec<Feature>) -> Layer {
+    pub fn new(meta: LayerMeta, mut features: Vec<Feature>) -> Layer {
+        for (i, f) in features.iter_mut().enumerate() {
+            f.fid = i as u64 + 1;
+        }
         let index = LayerIndex::build(&features);
         let by_id = features
             .iter()

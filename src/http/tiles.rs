@@ -4,6 +4,7 @@
 use super::{ApiError, AppState};
 use crate::cache::CachedTile;
 use crate::tile::TileCoord;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -115,12 +116,12 @@ fn respond(tile: &CachedTile, headers: &HeaderMap, cache_control: &str) -> Respo
             .into_response();
     }
     let mut response = if gzip {
-        let mut r = tile.gzip.to_vec().into_response();
+        let mut r = Body::from(tile.gzip.clone()).into_response();
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         r
     } else {
-        tile.raw.to_vec().into_response()
+        Body::from(tile.raw.clone()).into_response()
     };
     let h = response.headers_mut();
     h.insert(

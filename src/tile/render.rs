@@ -117,7 +117,7 @@ pub fn render(
         for i in candidates {
             crate::limits::check()?;
             let f = &layer.features[i];
-            let r = rank(f.fid);
+            let r = f.rank;
             // Only a dense layer pays for the size test.
             let dropped = dense
                 && if is_point(f) {
@@ -183,16 +183,6 @@ fn encode_all(layers: &[Thinned], opts: &TileOptions) -> Result<Vec<u8>, TileErr
         .map(|l| (l.name, l.features.iter().map(|(_, e)| e).collect()))
         .collect();
     encode(&borrowed, opts.extent).map_err(|e| TileError::Encode(e.to_string()))
-}
-
-/// A feature's place in the order thinning drops in: its id hashed again
-/// (SplitMix64's finaliser) to a number uniform in [0, 1).
-pub fn rank(fid: u64) -> f64 {
-    let mut z = fid.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The share of a layer's points a tile of this zoom keeps: all of them
