@@ -20,6 +20,7 @@
 //! Pairs without such a crossing — all but a handful in practice — relate
 //! through the prepared geometry unchanged.
 
+use geo::coordinate_position::CoordPos;
 use geo::line_intersection::{line_intersection, LineIntersection};
 use geo::relate::IntersectionMatrix;
 use geo::{
@@ -30,27 +31,176 @@ use geo::{
 /// A geometry prepared for many relate tests against others.
 pub struct Prepared {
     geometry: Geometry<f64>,
-    prepared: PreparedGeometry<'static, Geometry<f64>>,
+    /// Built on the first relate that needs it: an area against points
+    /// never does.
+    prepared: std::sync::OnceLock<PreparedGeometry<'static, Geometry<f64>>>,
+    /// The rings' edges by horizontal band, built on the first point.
+    bands: std::sync::OnceLock<Bands>,
 }
 
 impl Prepared {
     /// Prepares `geometry` (its graph and segment index are built once).
     pub fn new(geometry: Geometry<f64>) -> Prepared {
         Prepared {
-            prepared: PreparedGeometry::from(geometry.clone()),
+            prepared: std::sync::OnceLock::new(),
+            bands: std::sync::OnceLock::new(),
             geometry,
         }
     }
 
     /// The DE-9IM matrix of this geometry against `other`.
     pub fn relate(&self, other: &Geometry<f64>) -> IntersectionMatrix {
+        if let (Some(polygons), Geometry::Point(p)) = (self.polygons(), other) {
+            let bands = self.bands.get_or_init(|| Bands::new(polygons));
+            return matrix(match bands.locate(p.0) {
+                CoordPos::Inside => "0F2FF1FF2",
+                CoordPos::OnBoundary => "FF20F1FF2",
+                CoordPos::Outside => "FF2FF10F2",
+            });
+        }
         let ours = rounded_crossings(&self.geometry, other);
         let theirs = rounded_crossings(other, &self.geometry);
         if ours.is_empty() && theirs.is_empty() {
-            return self.prepared.relate(other);
+            return self
+                .prepared
+                .get_or_init(|| PreparedGeometry::from(self.geometry.clone()))
+                .relate(other);
         }
         node(&self.geometry, &theirs).relate(&node(other, &ours))
     }
+}
+
+impl Prepared {
+    /// The polygons of an areal geometry, for the point fast path.
+    fn polygons(&self) -> Option<&[Polygon<f64>]> {
+        match &self.geometry {
+            Geometry::Polygon(p) => Some(std::slice::from_ref(p)),
+            Geometry::MultiPolygon(mp) => Some(&mp.0),
+            _ => None,
+        }
+    }
+}
+
+/// An area's edges sorted into horizontal bands, to locate points: the
+/// whole of relate for a point is locating it, and a planner's zone is
+/// asked about thousands of candidate points, so each is tested against the
+/// few edges of its band instead of every ring (or a relate graph).
+///
+/// The test is exact: a crossing-number count along the ray to the right of
+/// the point, each edge by its end points' heights (half-open, so a vertex
+/// on the ray counts once) and geo's robust orientation test; a point on an
+/// edge or a vertex is on the boundary. Polygons of a valid multipolygon
+/// have disjoint interiors, so a point is inside the area when it is inside
+/// one polygon's shell and none of its holes.
+struct Bands {
+    y0: f64,
+    height: f64,
+    /// Per band, the edges meeting it.
+    edges: Vec<Vec<BandEdge>>,
+    polygons: usize,
+}
+
+/// An edge from `a` to `b` of ring `ring` (0 is the shell) of polygon
+/// `polygon`.
+type BandEdge = (u32, u32, Coord<f64>, Coord<f64>);
+
+impl Bands {
+    fn new(polygons: &[Polygon<f64>]) -> Bands {
+        let rings = || {
+            polygons.iter().enumerate().flat_map(|(p, polygon)| {
+                std::iter::once(polygon.exterior())
+                    .chain(polygon.interiors())
+                    .enumerate()
+                    .map(move |(r, ring)| (p as u32, r as u32, ring))
+            })
+        };
+        let (mut y0, mut y1, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
+        for (_, _, ring) in rings() {
+            for c in ring.coords() {
+                y0 = y0.min(c.y);
+                y1 = y1.max(c.y);
+            }
+            n += ring.0.len();
+        }
+        let count = (n / 4).clamp(1, 4096);
+        let height = ((y1 - y0) / count as f64).max(f64::MIN_POSITIVE);
+        let mut bands = Bands {
+            y0,
+            height,
+            edges: vec![Vec::new(); count],
+            polygons: polygons.len(),
+        };
+        for (p, r, ring) in rings() {
+            for line in ring.lines() {
+                let (lo, hi) = (line.start.y.min(line.end.y), line.start.y.max(line.end.y));
+                for band in bands.band(lo)..=bands.band(hi) {
+                    bands.edges[band].push((p, r, line.start, line.end));
+                }
+            }
+        }
+        bands
+    }
+
+    fn band(&self, y: f64) -> usize {
+        let i = ((y - self.y0) / self.height).floor();
+        if i.is_nan() || i < 0.0 {
+            0
+        } else {
+            (i as usize).min(self.edges.len() - 1)
+        }
+    }
+
+    fn locate(&self, at: Coord<f64>) -> CoordPos {
+        use geo::kernels::{Kernel, Orientation};
+        let Some(edges) = self.edges.get(self.band(at.y)) else {
+            return CoordPos::Outside;
+        };
+        // Crossings to the right of `at`, per polygon and ring, as parity.
+        let mut odd: Vec<Vec<bool>> = vec![Vec::new(); self.polygons];
+        for &(p, r, a, b) in edges {
+            if a == at || b == at {
+                return CoordPos::OnBoundary;
+            }
+            if a.y == at.y && b.y == at.y {
+                if (a.x <= at.x) != (b.x <= at.x) {
+                    return CoordPos::OnBoundary;
+                }
+                continue;
+            }
+            if (a.y > at.y) == (b.y > at.y) {
+                continue;
+            }
+            let side = <f64 as geo::GeoNum>::Ker::orient2d(a, b, at);
+            let crosses = match side {
+                Orientation::Collinear => return CoordPos::OnBoundary,
+                // The edge is right of the point when the point is on its
+                // left going up, or on its right going down.
+                Orientation::CounterClockwise => a.y < b.y,
+                Orientation::Clockwise => a.y > b.y,
+            };
+            if crosses {
+                let rings = &mut odd[p as usize];
+                if rings.len() <= r as usize {
+                    rings.resize(r as usize + 1, false);
+                }
+                rings[r as usize] ^= true;
+            }
+        }
+        let inside = odd
+            .iter()
+            .any(|rings| rings.first() == Some(&true) && !rings[1..].iter().any(|&h| h));
+        if inside {
+            CoordPos::Inside
+        } else {
+            CoordPos::Outside
+        }
+    }
+}
+
+fn matrix(cells: &str) -> IntersectionMatrix {
+    cells
+        .parse()
+        .unwrap_or_else(|_| unreachable!("a literal DE-9IM matrix"))
 }
 
 /// Where a vertex goes into a geometry: its `line`-th line string (in the
@@ -247,6 +397,90 @@ fn rebuild(
 mod tests {
     use super::*;
     use geo::{line_string, polygon};
+
+    #[test]
+    fn a_point_is_located_as_the_full_relate_would() {
+        // A shell with a hole, and a second polygon touching the first at a
+        // vertex; points on a grid that hits vertices, edges (straight and
+        // slanted), the hole, the touching vertex and the outside.
+        let a = polygon!(
+            exterior: [(x: 0.0, y: 0.0), (x: 8.0, y: 0.0), (x: 8.0, y: 8.0), (x: 4.0, y: 10.0), (x: 0.0, y: 8.0)],
+            interiors: [[(x: 2.0, y: 2.0), (x: 4.0, y: 2.0), (x: 4.0, y: 4.0), (x: 2.0, y: 4.0)]],
+        );
+        let b = polygon![(x: 8.0, y: 8.0), (x: 12.0, y: 8.0), (x: 12.0, y: 12.0)];
+        for zone in [
+            Geometry::Polygon(a.clone()),
+            Geometry::MultiPolygon(MultiPolygon::new(vec![a, b])),
+        ] {
+            let prepared = Prepared::new(zone.clone());
+            let mut seen = std::collections::BTreeSet::new();
+            for i in -2..=26 {
+                for j in -2..=26 {
+                    let p =
+                        Geometry::Point(geo::Point::new(f64::from(i) * 0.5, f64::from(j) * 0.5));
+                    let fast = prepared.relate(&p);
+                    let full = zone.relate(&p);
+                    assert_eq!(
+                        format!("{fast:?}"),
+                        format!("{full:?}"),
+                        "{p:?} against {zone:?}"
+                    );
+                    seen.insert(format!("{fast:?}"));
+                }
+            }
+            // Inside, on the boundary and outside all came up.
+            assert_eq!(seen.len(), 3, "{seen:?}");
+        }
+    }
+
+    #[test]
+    fn points_against_an_irregular_zone_agree_with_the_full_relate() {
+        // A 60-point star with a star-shaped hole, at lon/lat scale, and
+        // random points, its vertices and its edges' midpoints.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut unit = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let star = |r: f64, spread: f64, unit: &mut dyn FnMut() -> f64| {
+            let mut pts: Vec<(f64, f64)> = (0..60)
+                .map(|i| {
+                    let t = f64::from(i) / 60.0 * std::f64::consts::TAU;
+                    let rr = r * (1.0 - spread * unit());
+                    (116.9 + rr * t.cos(), 40.5 + rr * t.sin())
+                })
+                .collect();
+            pts.push(pts[0]);
+            LineString::from(pts)
+        };
+        let shell = star(0.2, 0.5, &mut unit);
+        let hole = star(0.05, 0.3, &mut unit);
+        let zone = Geometry::Polygon(Polygon::new(shell.clone(), vec![hole.clone()]));
+        let prepared = Prepared::new(zone.clone());
+        let mut points: Vec<Coord<f64>> = (0..3000)
+            .map(|_| Coord {
+                x: 116.65 + 0.5 * unit(),
+                y: 40.25 + 0.5 * unit(),
+            })
+            .collect();
+        for ring in [&shell, &hole] {
+            points.extend(ring.coords().copied());
+            points.extend(ring.lines().map(|l| (l.start + l.end) / 2.0));
+        }
+        let mut boundary = 0;
+        for c in points {
+            let p = Geometry::Point(geo::Point(c));
+            let fast = format!("{:?}", prepared.relate(&p));
+            assert_eq!(fast, format!("{:?}", zone.relate(&p)), "{c:?}");
+            boundary += usize::from(fast.contains("FF20F1"));
+        }
+        assert!(
+            boundary >= 120,
+            "the vertices are on the boundary: {boundary}"
+        );
+    }
 
     /// The PostGIS step's case (seed 4040796614): the line starts 1.5e-16
     /// (as a cross product) to the right of the edge
