@@ -1,7 +1,8 @@
 //! A feature of a layer: its id, geometry in WGS84 lon/lat, and properties.
 
+use super::properties::Properties;
 use geo::{BoundingRect, Geometry, MapCoords, Rect};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One feature, as loaded and validated.
 #[derive(Debug, Clone)]
@@ -23,7 +24,7 @@ pub struct Feature {
     /// what tiles are cut from.
     pub mercator: Geometry<f64>,
     /// The GeoJSON properties, as in the file.
-    pub properties: Map<String, Value>,
+    pub properties: Properties,
     /// The geometry's bounding box.
     pub bbox: Rect<f64>,
 }
@@ -35,7 +36,7 @@ impl Feature {
         layer_id: &str,
         id: String,
         geometry: Geometry<f64>,
-        properties: Map<String, Value>,
+        properties: impl Into<Properties>,
     ) -> Option<Feature> {
         let bbox = geometry.bounding_rect()?;
         Some(Feature {
@@ -44,7 +45,7 @@ impl Feature {
             id,
             mercator: geometry.map_coords(crate::mercator::project),
             geometry,
-            properties,
+            properties: properties.into(),
             bbox,
         })
     }

@@ -5,6 +5,7 @@
 use super::error::{FeatureLabel, LoadError, Problem, ProblemKind};
 use super::feature::{Feature, Fnv64};
 use super::manifest::{GeometryKind, LayerMeta, Manifest};
+use super::properties::KeyTable;
 use geo::{Geometry, Validation};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -95,37 +96,11 @@ fn read_layer(
         feature: None,
         kind,
     };
-    let root: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            problems.push(file_problem(ProblemKind::Json(e.to_string())));
-            return Vec::new();
-        }
-    };
-    let features = match (
-        root.get("type").and_then(Value::as_str),
-        root.get("features"),
-    ) {
-        (Some("FeatureCollection"), Some(Value::Array(features))) => features,
-        (Some("FeatureCollection"), _) => {
-            problems.push(file_problem(ProblemKind::NotFeatureCollection(
-                "`features` must be an array".into(),
-            )));
-            return Vec::new();
-        }
-        (other, _) => {
-            problems.push(file_problem(ProblemKind::NotFeatureCollection(format!(
-                "top-level `type` is {}, expected \"FeatureCollection\"",
-                other.map_or("missing".to_string(), |t| format!("\"{t}\""))
-            ))));
-            return Vec::new();
-        }
-    };
-
-    let mut out = Vec::with_capacity(features.len());
+    let mut out = Vec::new();
     let mut first_index: HashMap<String, usize> = HashMap::new();
-    for (index, value) in features.iter().enumerate() {
-        let id = feature_id(meta, value);
+    let mut keys = KeyTable::default();
+    let mut each = |index: usize, mut value: Value| {
+        let id = feature_id(meta, &value);
         let label = FeatureLabel {
             index,
             id: id.as_ref().ok().cloned(),
@@ -141,20 +116,205 @@ fn read_layer(
             Ok(id) => id,
             Err(why) => {
                 report(ProblemKind::MissingId(why));
-                continue;
+                return;
             }
         };
         if let Some(&first) = first_index.get(&id) {
             report(ProblemKind::DuplicateId { id, first });
-            continue;
+            return;
         }
         first_index.insert(id.clone(), index);
-        match read_feature(meta, value, id) {
+        match read_feature(meta, &mut value, id, &mut keys) {
             Ok(feature) => out.push(feature),
             Err(kinds) => kinds.into_iter().for_each(&mut report),
         }
+    };
+    // The features are parsed one at a time and each is dropped once
+    // converted: the file's JSON tree is never held whole (it is several
+    // times the file's size).
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let top = match serde::de::DeserializeSeed::deserialize(Collection { each: &mut each }, &mut de)
+        .and_then(|top| de.end().map(|()| top))
+    {
+        Ok(top) => top,
+        Err(e) => {
+            problems.push(file_problem(ProblemKind::Json(e.to_string())));
+            return Vec::new();
+        }
+    };
+    let problem = match (top.kind.as_ref().and_then(Value::as_str), top.features) {
+        (Some("FeatureCollection"), Features::Array) => None,
+        (Some("FeatureCollection"), _) => Some(ProblemKind::NotFeatureCollection(
+            "`features` must be an array".into(),
+        )),
+        (other, _) => Some(ProblemKind::NotFeatureCollection(format!(
+            "top-level `type` is {}, expected \"FeatureCollection\"",
+            other.map_or("missing".to_string(), |t| format!("\"{t}\""))
+        ))),
+    };
+    if let Some(kind) = problem {
+        problems.retain(|p| p.path != path);
+        problems.push(file_problem(kind));
+        return Vec::new();
     }
     out
+}
+
+/// What the top level of a layer file held, besides its features.
+struct Top {
+    /// Its `type` member.
+    kind: Option<Value>,
+    features: Features,
+}
+
+/// Whether the top level had a `features` array.
+enum Features {
+    Missing,
+    Array,
+    Other,
+}
+
+/// Reads a layer file's top level, handing each member of `features` to
+/// `each` with its index as soon as it is parsed. Anything but an object at
+/// the top, or a `features` that is not an array, is not an error here: the
+/// caller says what the file should have been.
+struct Collection<'f, F> {
+    each: &'f mut F,
+}
+
+impl<'de, F: FnMut(usize, Value)> serde::de::DeserializeSeed<'de> for Collection<'_, F> {
+    type Value = Top;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, F: FnMut(usize, Value)> serde::de::Visitor<'de> for Collection<'_, F> {
+    type Value = Top;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a GeoJSON FeatureCollection")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut top = Top {
+            kind: None,
+            features: Features::Missing,
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "type" => top.kind = Some(map.next_value()?),
+                "features" => {
+                    top.features = map.next_value_seed(FeatureList {
+                        each: &mut *self.each,
+                    })?
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(top)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Top {
+            kind: None,
+            features: Features::Missing,
+        })
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Top, E> {
+        Ok(Top {
+            kind: None,
+            features: Features::Missing,
+        })
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Top, E> {
+        self.visit_str("")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Top, E> {
+        self.visit_str("")
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Top, E> {
+        self.visit_str("")
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Top, E> {
+        self.visit_str("")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Top, E> {
+        self.visit_str("")
+    }
+}
+
+/// The `features` member: each element to `each`, or [`Features::Other`]
+/// for anything but an array.
+struct FeatureList<'f, F> {
+    each: &'f mut F,
+}
+
+impl<'de, F: FnMut(usize, Value)> serde::de::DeserializeSeed<'de> for FeatureList<'_, F> {
+    type Value = Features;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Features, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, F: FnMut(usize, Value)> serde::de::Visitor<'de> for FeatureList<'_, F> {
+    type Value = Features;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of GeoJSON features")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Features, A::Error> {
+        let mut index = 0;
+        while let Some(value) = seq.next_element::<Value>()? {
+            (self.each)(index, value);
+            index += 1;
+        }
+        Ok(Features::Array)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Features, A::Error> {
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Features::Other)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Features, E> {
+        Ok(Features::Other)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Features, E> {
+        Ok(Features::Other)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Features, E> {
+        Ok(Features::Other)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Features, E> {
+        Ok(Features::Other)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Features, E> {
+        Ok(Features::Other)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Features, E> {
+        Ok(Features::Other)
+    }
 }
 
 /// The id of a feature: the manifest's `id_property`, else the feature's
@@ -181,7 +341,12 @@ fn feature_id(meta: &LayerMeta, feature: &Value) -> Result<String, String> {
 }
 
 /// Checks and converts one feature.
-fn read_feature(meta: &LayerMeta, value: &Value, id: String) -> Result<Feature, Vec<ProblemKind>> {
+fn read_feature(
+    meta: &LayerMeta,
+    value: &mut Value,
+    id: String,
+    keys: &mut KeyTable,
+) -> Result<Feature, Vec<ProblemKind>> {
     let geometry = match value.get("geometry") {
         None | Some(Value::Null) => return Err(vec![ProblemKind::NoGeometry]),
         Some(g) => g,
@@ -199,17 +364,17 @@ fn read_feature(meta: &LayerMeta, value: &Value, id: String) -> Result<Feature, 
         }]);
     }
     let geometry = parse_geometry(geometry)?;
-    let properties = match value.get("properties") {
+    let properties = match value.get_mut("properties").map(Value::take) {
         None | Some(Value::Null) => serde_json::Map::new(),
-        Some(Value::Object(m)) => m.clone(),
+        Some(Value::Object(m)) => m,
         Some(other) => {
             return Err(vec![ProblemKind::BadFeature(format!(
                 "`properties` must be an object or null, not {}",
-                short(other)
+                short(&other)
             ))])
         }
     };
-    Feature::new(&meta.id, id, geometry, properties).ok_or_else(|| {
+    Feature::new(&meta.id, id, geometry, keys.properties(properties)).ok_or_else(|| {
         vec![ProblemKind::BadFeature(
             "the geometry has no coordinates".into(),
         )]

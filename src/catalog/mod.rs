@@ -5,6 +5,7 @@ mod error;
 mod feature;
 mod load;
 mod manifest;
+mod properties;
 
 pub use error::{FeatureLabel, LoadError, Problem, ProblemKind};
 pub use feature::{rect_union, stable_fid, Feature, Fnv64};
@@ -12,6 +13,7 @@ pub use load::{manifest_path, parse_geometry, MANIFEST_FILE};
 pub use manifest::{
     is_valid_id, DatasetMeta, GeometryKind, LayerMeta, Manifest, Thin, Title, MAX_ZOOM,
 };
+pub use properties::{KeyTable, Properties};
 
 use crate::index::LayerIndex;
 use std::collections::HashMap;

@@ -184,7 +184,7 @@ pub fn geojson(hits: &[Hit]) -> geojson::FeatureCollection {
     let features = hits
         .iter()
         .map(|h| {
-            let mut props: Map<String, Value> = h.feature.properties.clone();
+            let mut props: Map<String, Value> = h.feature.properties.to_map();
             for c in &cols {
                 if let Some(v) = c.value(h) {
                     props.insert(c.name().to_string(), v);

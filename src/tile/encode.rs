@@ -10,7 +10,8 @@
 //! out beforehand, and keys and values are deduplicated with a fast hasher.
 
 use super::snap::{Pt, TileGeometry};
-use serde_json::{Map, Value};
+use crate::catalog::Properties;
+use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -23,7 +24,7 @@ pub struct EncodeFeature<'a> {
     pub geometry: TileGeometry,
     /// Its properties; nulls are left out, arrays and objects written as
     /// JSON text.
-    pub properties: &'a Map<String, Value>,
+    pub properties: &'a Properties,
 }
 
 /// Encoding failed; a server fault.
@@ -101,10 +102,10 @@ fn encode_layer(
                 nested => Key::Str(Cow::Owned(nested.to_string())),
             };
             let k = match by_position.get(position) {
-                Some(&k) if key_list[k as usize] == key.as_str() => k,
+                Some(&k) if key_list[k as usize] == key => k,
                 _ => {
-                    let k = *keys.entry(key.as_str()).or_insert_with(|| {
-                        key_list.push(key.as_str());
+                    let k = *keys.entry(key).or_insert_with(|| {
+                        key_list.push(key);
                         key_list.len() as u32 - 1
                     });
                     if position < by_position.len() {
@@ -467,7 +468,7 @@ mod tests {
             rng ^= rng << 17;
             (rng % n as u64) as i32
         };
-        let props: Vec<Map<String, Value>> = (0..40)
+        let props: Vec<Properties> = (0..40)
             .map(|i| {
                 let v = serde_json::json!({
                     "name": format!("feature {}", i % 7),
@@ -478,7 +479,7 @@ mod tests {
                     "missing": null,
                     "tags": ["a", i],
                 });
-                v.as_object().unwrap().clone()
+                Properties::from(v.as_object().unwrap().clone())
             })
             .collect();
         let mut features = Vec::new();

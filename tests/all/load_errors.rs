@@ -220,3 +220,38 @@ fn the_files_are_never_touched() {
         text
     );
 }
+
+#[test]
+fn features_that_are_not_an_array_and_tops_that_are_not_objects() {
+    for (text, says) in [
+        (
+            r#"{"type":"FeatureCollection","features":{"a":1}}"#,
+            "`features` must be an array",
+        ),
+        (
+            r#"{"features":[],"type":"FeatureCollection","name":"l"} x"#,
+            "malformed JSON",
+        ),
+        (r#"[{"type":"Feature"}]"#, "top-level `type` is missing"),
+        (r#""FeatureCollection""#, "top-level `type` is missing"),
+    ] {
+        let s = Scratch::one_layer("polygon", text);
+        assert_mentions(&s.error(), &["l.geojson", says]);
+    }
+}
+
+#[test]
+fn a_wrong_top_level_type_is_the_one_problem_reported() {
+    // The features stream past before `type` is read; their own problems
+    // are not reported once the file is not a FeatureCollection at all.
+    let s = Scratch::one_layer(
+        "polygon",
+        r#"{"features":[{"type":"Feature","properties":{},"geometry":null}],"type":"GeometryCollection"}"#,
+    );
+    let msg = s.error();
+    assert_mentions(
+        &msg,
+        &["not a GeoJSON FeatureCollection", "\"GeometryCollection\""],
+    );
+    assert!(!msg.contains("geometry"), "{msg}");
+}

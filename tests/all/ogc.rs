@@ -740,7 +740,7 @@ async fn a_single_feature_with_its_links() {
         .unwrap();
     assert_eq!(doc["type"], "Feature");
     assert_eq!(doc["id"], "p-g101-greening");
-    assert_eq!(doc["properties"], Value::Object(f.properties.clone()));
+    assert_eq!(doc["properties"], Value::Object(f.properties.to_map()));
     assert_eq!(doc["geometry"], geojson(&f.geometry));
     assert_eq!(
         local(&href(&doc, "self")),

@@ -125,7 +125,12 @@ pub fn layer(
         .into_iter()
         .enumerate()
         .filter_map(|(i, g)| {
-            shanshui::Feature::new(id, format!("{id}-{i:03}"), g, Default::default())
+            shanshui::Feature::new(
+                id,
+                format!("{id}-{i:03}"),
+                g,
+                shanshui::catalog::Properties::default(),
+            )
         })
         .collect();
     shanshui::Layer::new(meta, features)

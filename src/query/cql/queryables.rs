@@ -87,7 +87,7 @@ impl Queryables {
                 match (QueryableType::of(v), properties.get_mut(k)) {
                     (Some(t), Some(seen)) => *seen = seen.join(t),
                     (Some(t), None) => {
-                        properties.insert(k.clone(), t);
+                        properties.insert(k.to_string(), t);
                     }
                     (None, _) => {}
                 }
