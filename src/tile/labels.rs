@@ -36,7 +36,7 @@ pub fn label_points(catalog: &Catalog) -> Value {
             props.insert("layer".into(), json!(layer.id()));
             props.insert("id".into(), json!(f.id));
             for key in LABEL_PROPERTIES {
-                if let Some(v) = f.properties.get(*key) {
+                if let Some(v) = f.properties.get(key) {
                     props.insert((*key).into(), v.clone());
                 }
             }
