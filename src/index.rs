@@ -29,6 +29,20 @@ impl LayerIndex {
         }
     }
 
+    /// Bulk-loads a tree over the features that pass `keep` (positions
+    /// still count from the start of `features`).
+    pub fn build_where(features: &[Feature], keep: impl Fn(&Feature) -> bool) -> LayerIndex {
+        let entries = features
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| keep(f))
+            .map(|(i, f)| GeomWithData::new(rectangle(f.bbox), i))
+            .collect();
+        LayerIndex {
+            tree: RTree::bulk_load(entries),
+        }
+    }
+
     /// Positions of the features whose bounding box meets `rect`
     /// (boundaries included), in no particular order.
     pub fn intersecting(&self, rect: Rect<f64>) -> impl Iterator<Item = usize> + '_ {

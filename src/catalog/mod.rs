@@ -19,6 +19,9 @@ use crate::index::LayerIndex;
 use std::collections::HashMap;
 use std::path::Path;
 
+/// The fewest features a rank-level R-tree is built for.
+const RANKED_FLOOR: f64 = 4096.0;
+
 /// One layer: its manifest entry, its features and their R-tree.
 #[derive(Debug)]
 pub struct Layer {
@@ -28,6 +31,11 @@ pub struct Layer {
     pub features: Vec<Feature>,
     /// The R-tree over the features' bounding boxes.
     pub index: LayerIndex,
+    /// Sparser R-trees for thinned tiles of a big point layer: each holds
+    /// the features whose rank is below its threshold (1/4, 1/16, …, down
+    /// to about 4,096 features), so a low-zoom tile that keeps a small share
+    /// visits a few times the points it keeps, not every point under it.
+    by_rank: Vec<(f64, LayerIndex)>,
     by_id: HashMap<String, usize>,
     bounds: Option<geo::Rect<f64>>,
 }
@@ -39,6 +47,17 @@ impl Layer {
             f.fid = i as u64 + 1;
         }
         let index = LayerIndex::build(&features);
+        let mut by_rank = Vec::new();
+        if meta.thin == Thin::Auto && meta.geometry == GeometryKind::Point {
+            let mut share = 0.25;
+            while features.len() as f64 * share >= RANKED_FLOOR {
+                by_rank.push((
+                    share,
+                    LayerIndex::build_where(&features, |f| f.rank < share),
+                ));
+                share /= 4.0;
+            }
+        }
         let by_id = features
             .iter()
             .enumerate()
@@ -49,8 +68,19 @@ impl Layer {
             bounds: features.iter().map(|f| f.bbox).reduce(rect_union),
             features,
             index,
+            by_rank,
             by_id,
         }
+    }
+
+    /// The sparsest R-tree holding every feature whose rank is below
+    /// `share` (the whole index when there is none).
+    pub fn index_below_rank(&self, share: f64) -> &LayerIndex {
+        self.by_rank
+            .iter()
+            .rev()
+            .find(|(t, _)| *t >= share)
+            .map_or(&self.index, |(_, index)| index)
     }
 
     /// The layer's id.

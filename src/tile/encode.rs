@@ -14,7 +14,6 @@ use crate::catalog::Properties;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 /// A feature ready to encode.
 pub struct EncodeFeature<'a> {
@@ -35,57 +34,143 @@ pub struct EncodeError(String);
 /// Encodes layers of features into one tile. Layers with no features are
 /// left out; a tile with no layers is empty (zero bytes).
 pub fn encode(layers: &[(&str, Vec<&EncodeFeature>)], extent: u32) -> Result<Vec<u8>, EncodeError> {
-    let mut tile = Vec::new();
-    let mut scratch = Scratch::default();
+    let mut writers = Vec::with_capacity(layers.len());
     for (name, features) in layers {
-        if features.is_empty() {
-            continue;
+        let mut w = LayerWriter::new(name, extent);
+        for f in features {
+            w.push(f)?;
         }
-        let layer = encode_layer(name, features, extent, &mut scratch)?;
-        field_bytes(&mut tile, 3, &layer);
+        writers.push(w);
     }
-    Ok(tile)
+    Ok(tile(writers))
 }
 
-/// Buffers reused from feature to feature.
-#[derive(Default)]
-struct Scratch {
+/// The tile holding these layers (those with features), in order.
+pub fn tile(layers: Vec<LayerWriter>) -> Vec<u8> {
+    let mut tile = Vec::with_capacity(layers.iter().map(LayerWriter::size).sum());
+    for w in layers {
+        if w.count > 0 {
+            let layer = w.finish();
+            field_bytes(&mut tile, 3, &layer);
+        }
+    }
+    tile
+}
+
+/// One layer being written, a feature at a time, knowing its size so far:
+/// what a tile budget is kept with. A feature that would not fit can be
+/// taken back ([`LayerWriter::mark`], [`LayerWriter::undo`]).
+pub struct LayerWriter<'a> {
+    name: &'a str,
+    extent: u32,
+    keys: FastMap<&'a str, u32>,
+    key_list: Vec<&'a str>,
+    /// Bytes the keys take in the layer.
+    keys_bytes: usize,
+    /// Features of a layer mostly list the same keys in the same order: the
+    /// key index seen at each position is tried before the hash table.
+    by_position: Vec<u32>,
+    values: FastMap<Key<'a>, u32>,
+    values_out: Vec<u8>,
+    features_out: Vec<u8>,
+    count: usize,
+    /// The values added by the feature being pushed, to take back.
+    added: Vec<Key<'a>>,
     tags: Vec<u32>,
     geometry: Vec<u32>,
 }
 
-/// A property value as MVT dedups it: equal values share one entry.
-#[derive(PartialEq, Eq, Hash)]
-enum Key<'a> {
-    Str(Cow<'a, str>),
-    Sint(i64),
-    Uint(u64),
-    /// A double, by its bits.
-    Double(u64),
-    Bool(bool),
+/// Where a layer stood before a feature, to go back to.
+#[derive(Clone, Copy)]
+pub struct Mark {
+    keys: usize,
+    keys_bytes: usize,
+    values_out: usize,
+    features_out: usize,
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+impl<'a> LayerWriter<'a> {
+    /// An empty layer.
+    pub fn new(name: &'a str, extent: u32) -> LayerWriter<'a> {
+        LayerWriter {
+            name,
+            extent,
+            keys: FastMap::default(),
+            key_list: Vec::new(),
+            keys_bytes: 0,
+            by_position: Vec::new(),
+            values: FastMap::default(),
+            values_out: Vec::new(),
+            features_out: Vec::new(),
+            count: 0,
+            added: Vec::new(),
+            tags: Vec::new(),
+            geometry: Vec::new(),
+        }
+    }
 
-fn encode_layer(
-    name: &str,
-    features: &[&EncodeFeature],
-    extent: u32,
-    scratch: &mut Scratch,
-) -> Result<Vec<u8>, EncodeError> {
-    let mut keys: FastMap<&str, u32> = FastMap::default();
-    let mut key_list: Vec<&str> = Vec::new();
-    // Features of a layer mostly list the same keys in the same order: the
-    // key index seen at each position is tried before the hash table.
-    let mut by_position: Vec<u32> = Vec::new();
-    let mut values: FastMap<Key, u32> =
-        FastMap::with_capacity_and_hasher(features.len() * 2, Default::default());
-    let mut values_out: Vec<u8> = Vec::new();
-    let mut out = Vec::with_capacity(features.len() * 32);
-    field_bytes(&mut out, 1, name.as_bytes());
-    for f in features {
-        scratch.tags.clear();
-        for (position, (key, value)) in f.properties.iter().enumerate() {
+    /// The layer's name.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// Features written.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The bytes this layer adds to a tile (none while it is empty).
+    pub fn size(&self) -> usize {
+        if self.count == 0 {
+            return 0;
+        }
+        let body = 1
+            + varint_len(self.name.len() as u64)
+            + self.name.len()
+            + self.features_out.len()
+            + self.keys_bytes
+            + self.values_out.len()
+            + 1
+            + varint_len(u64::from(self.extent))
+            + 2;
+        1 + varint_len(body as u64) + body
+    }
+
+    /// Where the layer stands, for [`LayerWriter::undo`] of the next push.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            keys: self.key_list.len(),
+            keys_bytes: self.keys_bytes,
+            values_out: self.values_out.len(),
+            features_out: self.features_out.len(),
+        }
+    }
+
+    /// Takes back the feature pushed since `mark` (only the last one).
+    pub fn undo(&mut self, mark: Mark) {
+        for key in self.key_list.drain(mark.keys..) {
+            self.keys.remove(key);
+        }
+        for k in &mut self.by_position {
+            if *k as usize >= mark.keys {
+                *k = u32::MAX;
+            }
+        }
+        for v in self.added.drain(..) {
+            self.values.remove(&v);
+        }
+        self.keys_bytes = mark.keys_bytes;
+        self.values_out.truncate(mark.values_out);
+        self.features_out.truncate(mark.features_out);
+        self.count -= 1;
+    }
+
+    /// Writes one feature.
+    pub fn push(&mut self, f: &EncodeFeature<'a>) -> Result<(), EncodeError> {
+        self.tags.clear();
+        self.added.clear();
+        let properties: &'a Properties = f.properties;
+        for (position, (key, value)) in properties.iter().enumerate() {
             let v = match value {
                 Value::Null => continue,
                 Value::Bool(b) => Key::Bool(*b),
@@ -101,44 +186,89 @@ fn encode_layer(
                 }
                 nested => Key::Str(Cow::Owned(nested.to_string())),
             };
-            let k = match by_position.get(position) {
-                Some(&k) if key_list[k as usize] == key => k,
+            let k = match self.by_position.get(position) {
+                Some(&k) if self.key_list.get(k as usize) == Some(&key) => k,
                 _ => {
-                    let k = *keys.entry(key).or_insert_with(|| {
-                        key_list.push(key);
-                        key_list.len() as u32 - 1
-                    });
-                    if position < by_position.len() {
-                        by_position[position] = k;
+                    let k = match self.keys.get(key) {
+                        Some(&k) => k,
+                        None => {
+                            let k = self.key_list.len() as u32;
+                            self.keys.insert(key, k);
+                            self.key_list.push(key);
+                            self.keys_bytes += 1 + varint_len(key.len() as u64) + key.len();
+                            k
+                        }
+                    };
+                    if position < self.by_position.len() {
+                        self.by_position[position] = k;
                     } else {
-                        by_position.push(k);
+                        self.by_position.push(k);
                     }
                     k
                 }
             };
-            let v = match values.get(&v) {
+            let v = match self.values.get(&v) {
                 Some(&i) => i,
                 None => {
-                    let next = values.len() as u32;
-                    write_value(&mut values_out, &v);
-                    values.insert(v, next);
+                    let next = self.values.len() as u32;
+                    write_value(&mut self.values_out, &v);
+                    self.values.insert(clone_key(&v), next);
+                    self.added.push(v);
                     next
                 }
             };
-            scratch.tags.push(k);
-            scratch.tags.push(v);
+            self.tags.push(k);
+            self.tags.push(v);
         }
-        let kind = geometry(&f.geometry, &mut scratch.geometry)?;
-        write_feature(&mut out, f.id, kind, &scratch.tags, &scratch.geometry);
+        let kind = geometry(&f.geometry, &mut self.geometry)?;
+        write_feature(
+            &mut self.features_out,
+            f.id,
+            kind,
+            &self.tags,
+            &self.geometry,
+        );
+        self.count += 1;
+        Ok(())
     }
-    for key in key_list {
-        field_bytes(&mut out, 3, key.as_bytes());
+
+    /// The layer message.
+    fn finish(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.size());
+        field_bytes(&mut out, 1, self.name.as_bytes());
+        out.extend_from_slice(&self.features_out);
+        for key in &self.key_list {
+            field_bytes(&mut out, 3, key.as_bytes());
+        }
+        out.extend_from_slice(&self.values_out);
+        field_varint(&mut out, 5, u64::from(self.extent));
+        field_varint(&mut out, 15, 2);
+        out
     }
-    out.extend_from_slice(&values_out);
-    field_varint(&mut out, 5, u64::from(extent));
-    field_varint(&mut out, 15, 2);
-    Ok(out)
 }
+
+fn clone_key<'a>(k: &Key<'a>) -> Key<'a> {
+    match k {
+        Key::Str(s) => Key::Str(s.clone()),
+        Key::Sint(i) => Key::Sint(*i),
+        Key::Uint(u) => Key::Uint(*u),
+        Key::Double(d) => Key::Double(*d),
+        Key::Bool(b) => Key::Bool(*b),
+    }
+}
+
+/// A property value as MVT dedups it: equal values share one entry.
+#[derive(PartialEq, Eq, Hash)]
+enum Key<'a> {
+    Str(Cow<'a, str>),
+    Sint(i64),
+    Uint(u64),
+    /// A double, by its bits.
+    Double(u64),
+    Bool(bool),
+}
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Writes `Layer.values` entry: a `Value` message holding one field.
 fn write_value(out: &mut Vec<u8>, v: &Key) {
@@ -277,46 +407,6 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
 
 fn varint_len(v: u64) -> usize {
     (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-}
-
-/// The multiply-rotate hash rustc uses for its own tables: a few cycles a
-/// word, fine for keys that are not chosen by an attacker to collide (these
-/// are the data's own property names and values).
-#[derive(Default, Clone, Copy)]
-struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
-        }
-        for &b in chunks.remainder() {
-            self.add(u64::from(b));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl Fx {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
 }
 
 #[cfg(test)]
@@ -506,5 +596,32 @@ mod tests {
         let ours = encode(&layers, 4096).unwrap();
         let theirs = reference(&layers, 4096);
         assert_eq!(decoded(ours), decoded(theirs));
+    }
+
+    #[test]
+    fn a_feature_taken_back_leaves_the_layer_as_it_was() {
+        let p = |v: Value| Properties::from(v.as_object().unwrap().clone());
+        let a = p(serde_json::json!({"name": "a", "kind": "x"}));
+        let b = p(serde_json::json!({"name": "b", "kind": "y", "extra": 3}));
+        let c = p(serde_json::json!({"kind": "z", "name": "c"}));
+        let feature = |id, properties| EncodeFeature {
+            id,
+            geometry: TileGeometry::Points(vec![(id as i32, 7)]),
+            properties,
+        };
+        let (fa, fb, fc) = (feature(1, &a), feature(2, &b), feature(3, &c));
+        let mut w = LayerWriter::new("l", 4096);
+        w.push(&fa).unwrap();
+        let mark = w.mark();
+        let before = w.size();
+        w.push(&fb).unwrap();
+        assert!(w.size() > before);
+        w.undo(mark);
+        assert_eq!((w.size(), w.count()), (before, 1));
+        w.push(&fc).unwrap();
+        let size = w.size();
+        let bytes = tile(vec![w]);
+        assert_eq!(bytes.len(), size);
+        assert_eq!(bytes, encode(&[("l", vec![&fa, &fc])], 4096).unwrap());
     }
 }

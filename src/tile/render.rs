@@ -3,7 +3,7 @@
 //! encode each feature.
 
 use super::clip::{clip, to_tile_space};
-use super::encode::{encode, EncodeFeature};
+use super::encode::{tile, EncodeFeature, LayerWriter};
 use super::snap::snap;
 use super::{TileCoord, TileError};
 use crate::catalog::{Catalog, Feature, Layer, Thin};
@@ -59,9 +59,12 @@ pub struct Tile {
 /// share of its bounds), it is dense there and keeps the share `k` that
 /// brings it to that: each point stays while its rank (a hash of its id,
 /// uniform in [0, 1)) is below `k`, and lines and polygons smaller than a
-/// pixel (1/512 of the tile) are dropped. If a tile still passes
-/// `budget_bytes`, those layers keep a smaller share of their features, by
-/// the same rank, until it fits. The rule depends only on the id and the
+/// pixel (1/512 of the tile) are dropped. Then the budget: the layers that
+/// may thin are written in rank order, lowest first across them, after
+/// the layers drawn whole, and the tile ends before the first feature that
+/// would take it past `budget_bytes` (so it keeps the features of rank
+/// below some share, and a thinned layer's features are in rank order in
+/// the tile, not file order). The rule depends only on the id and the
 /// zoom, so a point shown at one zoom is shown in every tile of that zoom
 /// and at every zoom above (unless a tile's budget binds); at a layer's
 /// maxzoom and above, and for layers that never thin, every feature is
@@ -94,7 +97,7 @@ pub fn render(
     );
     let pixel = coord.size_m() / 512.0;
     // Per layer: its features with their ranks, and whether it may thin.
-    let mut layers: Vec<Thinned> = Vec::new();
+    let mut layers: Vec<(&Layer, f64, Thinned)> = Vec::new();
     for layer in selected {
         if coord.z < layer.meta.minzoom {
             continue;
@@ -111,78 +114,118 @@ pub fn render(
             1.0
         };
         let dense = keep < 1.0;
-        let mut candidates: Vec<usize> = layer.index.intersecting(window).collect();
+        let index = if dense {
+            layer.index_below_rank(keep)
+        } else {
+            &layer.index
+        };
+        let mut candidates: Vec<usize> = index.intersecting(window).collect();
         candidates.sort_unstable();
-        let mut features = Vec::with_capacity(candidates.len());
+        let mut part = Thinned {
+            features: Vec::new(),
+            pending: Vec::new(),
+        };
         for i in candidates {
             crate::limits::check()?;
             let f = &layer.features[i];
-            let r = f.rank;
             // Only a dense layer pays for the size test.
             let dropped = dense
                 && if is_point(f) {
-                    r >= keep
+                    f.rank >= keep
                 } else {
                     smaller_than(f, pixel)
                 };
             if dropped {
                 continue;
             }
-            let local = to_tile_space(&f.mercator, coord, opts.extent);
-            let Some(geometry) = clip(local, lo, hi).and_then(|c| snap(&c, tolerance)) else {
-                continue;
-            };
-            let properties = &f.properties;
-            features.push((
-                r,
-                EncodeFeature {
-                    id: f.fid,
-                    geometry,
-                    properties,
-                },
-            ));
+            if thins {
+                // Cut later, in rank order, only as far as the budget goes.
+                part.pending.push((f.rank, i as u32));
+            } else if let Some(e) = cut(f, coord, lo, hi, tolerance, opts.extent) {
+                part.features.push(e);
+            }
         }
-        layers.push(Thinned {
-            name: layer.id(),
-            features,
-            thins,
-        });
+        layers.push((layer, tolerance, part));
     }
-    let mut bytes = encode_all(&layers, opts)?;
-    // Over budget: the layers that may thin keep a smaller share, by rank.
-    let mut share = 1.0;
-    for _ in 0..12 {
-        let can_thin = layers.iter().any(|l| l.thins && !l.features.is_empty());
-        if bytes.len() <= opts.budget_bytes || !can_thin {
+
+    // The layers that never thin are drawn whole; those that may thin take
+    // their features in rank order (lowest first, across layers) while the
+    // tile stays under the budget, so that a dense tile cuts and encodes only
+    // the features it keeps. The rule stays a rank threshold: the first
+    // feature that does not fit ends the tile.
+    let mut writers: Vec<LayerWriter> = layers
+        .iter()
+        .map(|(layer, _, _)| LayerWriter::new(layer.id(), opts.extent))
+        .collect();
+    for (w, (_, _, part)) in writers.iter_mut().zip(&layers) {
+        for e in &part.features {
+            w.push(e).map_err(|e| TileError::Encode(e.to_string()))?;
+        }
+    }
+    let mut queue: Vec<(f64, usize, u32)> = layers
+        .iter()
+        .enumerate()
+        .flat_map(|(l, (_, _, part))| part.pending.iter().map(move |&(r, i)| (r, l, i)))
+        .collect();
+    queue.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut size: usize = writers.iter().map(LayerWriter::size).sum();
+    for (_, l, i) in queue {
+        crate::limits::check()?;
+        let (layer, tolerance, _) = &layers[l];
+        let Some(e) = cut(
+            &layer.features[i as usize],
+            coord,
+            lo,
+            hi,
+            *tolerance,
+            opts.extent,
+        ) else {
+            continue;
+        };
+        let w = &mut writers[l];
+        let (before, mark) = (w.size(), w.mark());
+        w.push(&e).map_err(|e| TileError::Encode(e.to_string()))?;
+        let after = size - before + w.size();
+        if after > opts.budget_bytes {
+            w.undo(mark);
             break;
         }
-        share *= (opts.budget_bytes as f64 / bytes.len() as f64 * 0.9).min(0.9);
-        for l in layers.iter_mut().filter(|l| l.thins) {
-            l.features.retain(|(r, _)| *r < share);
-        }
-        bytes = encode_all(&layers, opts)?;
+        size = after;
     }
-    let counts = layers
+    let counts = writers
         .iter()
-        .filter(|l| !l.features.is_empty())
-        .map(|l| (l.name.to_string(), l.features.len()))
+        .filter(|w| w.count() > 0)
+        .map(|w| (w.name().to_string(), w.count()))
         .collect();
+    let bytes = tile(writers);
+    debug_assert!(bytes.len() == size, "{} != {size}", bytes.len());
     Ok(Tile { bytes, counts })
 }
 
-/// One layer's part of a tile, each feature with its rank.
+/// One layer's part of a tile: the features cut (of a layer drawn whole),
+/// and those of a layer that may thin, waiting to be cut in rank order.
 struct Thinned<'a> {
-    name: &'a str,
-    features: Vec<(f64, EncodeFeature<'a>)>,
-    thins: bool,
+    features: Vec<EncodeFeature<'a>>,
+    pending: Vec<(f64, u32)>,
 }
 
-fn encode_all(layers: &[Thinned], opts: &TileOptions) -> Result<Vec<u8>, TileError> {
-    let borrowed: Vec<(&str, Vec<&EncodeFeature>)> = layers
-        .iter()
-        .map(|l| (l.name, l.features.iter().map(|(_, e)| e).collect()))
-        .collect();
-    encode(&borrowed, opts.extent).map_err(|e| TileError::Encode(e.to_string()))
+/// A feature clipped to the buffered tile, simplified and snapped; `None`
+/// when nothing of it is left.
+fn cut<'a>(
+    f: &'a Feature,
+    coord: TileCoord,
+    lo: f64,
+    hi: f64,
+    tolerance: f64,
+    extent: u32,
+) -> Option<EncodeFeature<'a>> {
+    let local = to_tile_space(&f.mercator, coord, extent);
+    let geometry = clip(local, lo, hi).and_then(|c| snap(&c, tolerance))?;
+    Some(EncodeFeature {
+        id: f.fid,
+        geometry,
+        properties: &f.properties,
+    })
 }
 
 /// The share of a layer's points a tile of this zoom keeps: all of them

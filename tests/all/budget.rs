@@ -169,3 +169,36 @@ fn every_feature_is_in_its_tile_at_maxzoom_and_the_district_is_never_thinned() {
         );
     }
 }
+
+#[test]
+fn the_sparse_rank_trees_give_the_tiles_a_full_scan_gives() {
+    // The same points as a layer of mixed kind get no rank-level trees, so
+    // their tiles come from scanning every point under the tile.
+    let c = dense();
+    let points = c.layer("points").unwrap();
+    let mut meta = points.meta.clone();
+    meta.geometry = shanshui::catalog::GeometryKind::Any;
+    let scanned = Catalog::from_layers(
+        c.dataset.clone(),
+        vec![shanshui::catalog::Layer::new(meta, points.features.clone())],
+    );
+    // 60,000 points get one level (the quarter of lowest rank), which z8
+    // tiles (keeping about 4,096 of 60,000) are cut from.
+    assert!(!std::ptr::eq(points.index_below_rank(0.1), &points.index));
+    assert_eq!(points.index_below_rank(0.1).len(), {
+        points.features.iter().filter(|f| f.rank < 0.25).count()
+    });
+    let opts = TileOptions::default();
+    let only = ["points".to_string()];
+    let mut thinned = 0;
+    for z in 8..=13 {
+        for t in tiles_at(z) {
+            let a = render(c, t, Some(&only), &opts).unwrap();
+            let b = render(&scanned, t, Some(&only), &opts).unwrap();
+            assert_eq!(a.bytes, b.bytes, "{t}");
+            let n = a.counts.first().map_or(0, |(_, n)| *n);
+            thinned += usize::from(z == 8 && n > 0);
+        }
+    }
+    assert!(thinned > 0, "z8 tiles with points: {thinned}");
+}
