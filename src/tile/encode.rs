@@ -13,6 +13,7 @@ use super::snap::{Pt, TileGeometry};
 use crate::catalog::Properties;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// A feature ready to encode.
@@ -207,13 +208,13 @@ impl<'a> LayerWriter<'a> {
                     k
                 }
             };
-            let v = match self.values.get(&v) {
-                Some(&i) => i,
-                None => {
-                    let next = self.values.len() as u32;
-                    write_value(&mut self.values_out, &v);
-                    self.values.insert(clone_key(&v), next);
-                    self.added.push(v);
+            let next = self.values.len() as u32;
+            let v = match self.values.entry(v) {
+                Entry::Occupied(o) => *o.get(),
+                Entry::Vacant(e) => {
+                    write_value(&mut self.values_out, e.key());
+                    self.added.push(clone_key(e.key()));
+                    e.insert(next);
                     next
                 }
             };
