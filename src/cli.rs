@@ -224,8 +224,9 @@ struct ServeArgs {
     /// stopped (0: no limit).
     #[arg(long, value_name = "SECONDS", default_value_t = defaults::REQUEST_TIMEOUT_S)]
     request_timeout: u64,
-    /// Tiles rendered at once; a cold tile beyond that is answered 503 with
-    /// Retry-After while cached tiles go on being served (0: no cap).
+    /// Cold tiles in hand at once (one rendering per core, the others
+    /// waiting their turn in order); a cold tile beyond that is answered 503
+    /// with Retry-After while cached tiles go on being served (0: no cap).
     /// Default: twice the cores.
     #[arg(long)]
     max_renders: Option<usize>,

@@ -163,7 +163,7 @@ impl Collector for Scraped {
             ),
             (
                 "tile_renders_running",
-                "Tiles being rendered now",
+                "Tiles being rendered now, or waiting for a core to render on",
                 self.tiles.renders().in_use() as i64,
             ),
             (

@@ -80,6 +80,7 @@ struct Shared {
     tiles: Arc<TileService>,
     metrics: Metrics,
     config: ServerConfig,
+    render_turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -113,6 +114,9 @@ impl AppState {
                 live,
                 tiles,
                 config,
+                render_turns: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, usize::from),
+                )),
             }),
         }
     }
@@ -147,5 +151,11 @@ impl AppState {
     /// The settings.
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    /// Turns at rendering, one per core, given out first come first served:
+    /// a cold tile waits here (as a future, not a thread) for a core.
+    pub fn render_turns(&self) -> Arc<tokio::sync::Semaphore> {
+        Arc::clone(&self.inner.render_turns)
     }
 }

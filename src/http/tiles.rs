@@ -3,7 +3,7 @@
 
 use super::{ApiError, AppState};
 use crate::cache::CachedTile;
-use crate::tile::TileCoord;
+use crate::tile::{TileCoord, TileError};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -62,8 +62,21 @@ async fn serve(
     if let Some(tile) = tiles.cached(&catalog, coord, layers.as_deref())? {
         return Ok(respond(&tile, headers, &state.config().cache_control));
     }
+    // A miss takes a render slot at once (past `--max-renders` it is a
+    // 503), then waits its turn for a core, first come first served: 64
+    // cold requests are then 64 futures queued, not 64 threads sharing two
+    // cores, so tiles come out in order and each takes its own time.
+    let slot = tiles.renders().try_take().ok_or(TileError::Busy {
+        max: tiles.renders().max(),
+    })?;
+    let turn = state
+        .render_turns()
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::Internal(format!("the render queue is closed: {e}")))?;
     let fetched = super::work::blocking(&state, move || {
-        Ok(tiles.fetch(&catalog, coord, layers.as_deref())?)
+        let (_slot, _turn) = (slot, turn);
+        Ok(tiles.fetch_in_slot(&catalog, coord, layers.as_deref())?)
     })
     .await?;
     if let Some(took) = fetched.rendered {

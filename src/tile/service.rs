@@ -90,13 +90,38 @@ impl TileService {
         coord: TileCoord,
         layers: Option<&[String]>,
     ) -> Result<Fetched, TileError> {
+        self.fetch_inner(catalog, coord, layers, true)
+    }
+
+    /// As [`TileService::fetch`], for a caller that already holds one of
+    /// [`TileService::renders`]' slots for this request.
+    pub fn fetch_in_slot(
+        &self,
+        catalog: &Catalog,
+        coord: TileCoord,
+        layers: Option<&[String]>,
+    ) -> Result<Fetched, TileError> {
+        self.fetch_inner(catalog, coord, layers, false)
+    }
+
+    fn fetch_inner(
+        &self,
+        catalog: &Catalog,
+        coord: TileCoord,
+        layers: Option<&[String]>,
+        take_slot: bool,
+    ) -> Result<Fetched, TileError> {
         let layers = canonical_layers(catalog, layers)?;
         let key = key(catalog, coord, layers.as_deref());
         let started = Instant::now();
         let (tile, made) = self.cache.get_or_make(&key, || {
-            let _slot = self.renders.try_take().ok_or(TileError::Busy {
-                max: self.renders.max(),
-            })?;
+            let _slot = if take_slot {
+                Some(self.renders.try_take().ok_or(TileError::Busy {
+                    max: self.renders.max(),
+                })?)
+            } else {
+                None
+            };
             self.make(catalog, coord, layers.as_deref())
         })?;
         Ok(Fetched {

@@ -223,3 +223,36 @@ async fn features_per_response_are_capped() {
         .clone();
     assert_eq!(limit["schema"]["maximum"], 5);
 }
+
+#[tokio::test]
+async fn a_cold_tile_waits_its_turn_for_a_core_and_then_renders() {
+    let state = fresh_state(ServerConfig {
+        max_renders: 0,
+        ..ServerConfig::default()
+    });
+    let r = app(state.clone());
+    // Every core is busy: hold all the turns.
+    let turns = state.render_turns();
+    let held = turns
+        .clone()
+        .acquire_many_owned(turns.available_permits() as u32)
+        .await
+        .unwrap();
+    let waiting = tokio::spawn({
+        let r = r.clone();
+        async move { call(&r, Method::GET, "/tiles/11/1688/773.mvt", String::new()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "rendered without a turn");
+    // Cached tiles and health go on meanwhile.
+    assert_eq!(
+        call(&r, Method::GET, "/health", String::new()).await.status,
+        StatusCode::OK
+    );
+    drop(held);
+    let reply = tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.status, StatusCode::OK);
+}
