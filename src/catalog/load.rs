@@ -97,7 +97,7 @@ fn read_layer(
         kind,
     };
     let mut out = Vec::new();
-    let mut first_index: HashMap<String, usize> = HashMap::new();
+    let mut first_index: HashMap<String, usize, foldhash::fast::RandomState> = HashMap::default();
     let mut keys = KeyTable::default();
     let mut each = |index: usize, mut value: Value| {
         let id = feature_id(meta, &value);

@@ -16,7 +16,6 @@ pub use manifest::{
 pub use properties::{KeyTable, Properties};
 
 use crate::index::LayerIndex;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// The fewest features a rank-level R-tree is built for.
@@ -36,7 +35,9 @@ pub struct Layer {
     /// to about 4,096 features), so a low-zoom tile that keeps a small share
     /// visits a few times the points it keeps, not every point under it.
     by_rank: Vec<(f64, LayerIndex)>,
-    by_id: HashMap<String, usize>,
+    /// Positions of the features sorted by id, for lookups by id (four
+    /// bytes a feature, where a map would copy every id).
+    by_id: Vec<u32>,
     bounds: Option<geo::Rect<f64>>,
 }
 
@@ -58,11 +59,8 @@ impl Layer {
                 share /= 4.0;
             }
         }
-        let by_id = features
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.id.clone(), i))
-            .collect();
+        let mut by_id: Vec<u32> = (0..features.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| features[a as usize].id.cmp(&features[b as usize].id));
         Layer {
             meta,
             bounds: features.iter().map(|f| f.bbox).reduce(rect_union),
@@ -95,7 +93,11 @@ impl Layer {
 
     /// The feature with this id.
     pub fn feature(&self, id: &str) -> Option<&Feature> {
-        self.by_id.get(id).map(|&i| &self.features[i])
+        let at = self
+            .by_id
+            .binary_search_by(|&i| self.features[i as usize].id.as_str().cmp(id))
+            .ok()?;
+        self.features.get(self.by_id[at] as usize)
     }
 }
 

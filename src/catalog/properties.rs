@@ -2,7 +2,10 @@
 //! the list of keys shared by every feature of a layer that has the same
 //! keys. A layer's features nearly always do, so a feature costs its values
 //! and one pointer, where a map per feature costs a tree node and a copy of
-//! every key (about 600 bytes a feature of seven properties).
+//! every key (about 600 bytes a feature of seven properties). Values are
+//! shared too: equal scalars of a layer (a category, a source, a status)
+//! are one value behind a pointer, so the MVT encoder tells equal values
+//! apart by pointer, without hashing them.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
@@ -13,18 +16,27 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Properties {
     keys: Arc<[Box<str>]>,
-    values: Box<[Value]>,
+    values: Box<[Arc<Value>]>,
 }
 
 impl Properties {
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&Value> {
         let i = self.keys.iter().position(|k| &**k == key)?;
-        self.values.get(i)
+        self.values.get(i).map(|v| &**v)
     }
 
     /// The keys and values, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.keys
+            .iter()
+            .map(|k| &**k)
+            .zip(self.values.iter().map(|v| &**v))
+    }
+
+    /// The keys and the shared values: values equal within a layer's
+    /// scalars are the same allocation (see [`KeyTable`]).
+    pub fn shared(&self) -> impl Iterator<Item = (&str, &Arc<Value>)> {
         self.keys.iter().map(|k| &**k).zip(self.values.iter())
     }
 
@@ -59,14 +71,27 @@ impl From<Map<String, Value>> for Properties {
 
 impl<'a> IntoIterator for &'a Properties {
     type Item = (&'a str, &'a Value);
-    type IntoIter = std::iter::Zip<
-        std::iter::Map<std::slice::Iter<'a, Box<str>>, fn(&Box<str>) -> &str>,
-        std::slice::Iter<'a, Value>,
-    >;
+    type IntoIter = Iter<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        let key: fn(&Box<str>) -> &str = |k| k;
-        self.keys.iter().map(key).zip(self.values.iter())
+    fn into_iter(self) -> Iter<'a> {
+        Iter {
+            keys: self.keys.iter(),
+            values: self.values.iter(),
+        }
+    }
+}
+
+/// The keys and values of [`Properties`], in order.
+pub struct Iter<'a> {
+    keys: std::slice::Iter<'a, Box<str>>,
+    values: std::slice::Iter<'a, Arc<Value>>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, &'a Value);
+
+    fn next(&mut self) -> Option<(&'a str, &'a Value)> {
+        Some((self.keys.next()?, self.values.next()?))
     }
 }
 
@@ -91,11 +116,19 @@ impl Serialize for Properties {
     }
 }
 
-/// The key lists seen so far while loading a layer, so that features with
-/// the same keys share one.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The key lists and scalar values seen so far while loading a layer, so
+/// that features with the same keys share one list, and equal values one
+/// allocation. Values are found by a hash of their content; two different
+/// values with the same 64-bit hash are simply not shared. (The MVT
+/// encoder still tells values apart by content: sharing saves memory.)
 #[derive(Debug, Default)]
 pub struct KeyTable {
-    lists: HashMap<Vec<Box<str>>, Arc<[Box<str>]>>,
+    lists: FastMap<Vec<Box<str>>, Arc<[Box<str>]>>,
+    /// The list the last feature used: the next one nearly always has it.
+    last: Option<Arc<[Box<str>]>>,
+    values: FastMap<u64, Arc<Value>>,
 }
 
 impl KeyTable {
@@ -106,21 +139,63 @@ impl KeyTable {
         let mut values = Vec::with_capacity(map.len());
         for (k, v) in map {
             keys.push(k.into_boxed_str());
-            values.push(v);
+            values.push(share(&mut self.values, v));
         }
-        let keys = match self.lists.get(&keys) {
-            Some(shared) => Arc::clone(shared),
-            None => {
-                let shared: Arc<[Box<str>]> = keys.clone().into();
-                self.lists.insert(keys, Arc::clone(&shared));
-                shared
-            }
+        let keys = match &self.last {
+            Some(last) if **last == *keys => Arc::clone(last),
+            _ => match self.lists.get(&keys) {
+                Some(shared) => Arc::clone(shared),
+                None => {
+                    let shared: Arc<[Box<str>]> = keys.clone().into();
+                    self.lists.insert(keys, Arc::clone(&shared));
+                    shared
+                }
+            },
         };
+        self.last = Some(Arc::clone(&keys));
         Properties {
             keys,
             values: values.into_boxed_slice(),
         }
     }
+}
+
+/// The shared allocation of a scalar equal to `v`, or a new one.
+fn share(
+    table: &mut HashMap<u64, Arc<Value>, foldhash::fast::RandomState>,
+    v: Value,
+) -> Arc<Value> {
+    let Some(h) = scalar_hash(&v) else {
+        return Arc::new(v);
+    };
+    match table.get(&h) {
+        Some(shared) if **shared == v => Arc::clone(shared),
+        Some(_) => Arc::new(v),
+        None => {
+            let shared = Arc::new(v);
+            table.insert(h, Arc::clone(&shared));
+            shared
+        }
+    }
+}
+
+/// A hash of a scalar's kind and content (`None` for arrays and objects,
+/// which are not shared).
+fn scalar_hash(v: &Value) -> Option<u64> {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x5eed).build_hasher();
+    match v {
+        Value::Null => 0u8.hash(&mut h),
+        Value::Bool(b) => (1u8, b).hash(&mut h),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => (2u8, i).hash(&mut h),
+            (None, Some(u), _) => (3u8, u).hash(&mut h),
+            (None, None, f) => (4u8, f.map(f64::to_bits)).hash(&mut h),
+        },
+        Value::String(s) => (5u8, s).hash(&mut h),
+        Value::Array(_) | Value::Object(_) => return None,
+    }
+    Some(h.finish())
 }
 
 #[cfg(test)]
@@ -153,6 +228,16 @@ mod tests {
         let b = table.properties(json!({"a": 4, "b": 3}).as_object().unwrap().clone());
         let c = table.properties(json!({"a": 5}).as_object().unwrap().clone());
         assert!(Arc::ptr_eq(&a.keys, &b.keys));
+        // Equal scalars share one allocation; different ones do not.
+        let c2 = table.properties(json!({"a": 5, "s": "x"}).as_object().unwrap().clone());
+        let c3 = table.properties(json!({"a": 5, "s": "x"}).as_object().unwrap().clone());
+        for ((_, x), (_, y)) in c2.shared().zip(c3.shared()) {
+            assert!(Arc::ptr_eq(x, y));
+        }
+        assert!(!Arc::ptr_eq(
+            a.shared().next().unwrap().1,
+            b.shared().next().unwrap().1
+        ));
         assert!(!Arc::ptr_eq(&a.keys, &c.keys));
         assert_eq!((b["a"].clone(), b["b"].clone()), (json!(4), json!(3)));
     }
