@@ -96,7 +96,8 @@ pub fn render(
         f64::from(opts.extent) + f64::from(opts.buffer),
     );
     let pixel = coord.size_m() / 512.0;
-    // Per layer: its features with their ranks, and whether it may thin.
+    // Per layer: the features of a layer drawn whole, cut now; those of a
+    // layer that may thin, waiting with their ranks.
     let mut layers: Vec<(&Layer, f64, Thinned)> = Vec::new();
     for layer in selected {
         if coord.z < layer.meta.minzoom {
