@@ -227,7 +227,7 @@ struct ServeArgs {
     /// Cold tiles in hand at once (one rendering per core, the others
     /// waiting their turn in order); a cold tile beyond that is answered 503
     /// with Retry-After while cached tiles go on being served (0: no cap).
-    /// Default: twice the cores.
+    /// Default: 16 per core, at least 64.
     #[arg(long)]
     max_renders: Option<usize>,
     /// The largest request body taken, in bytes (a POSTed zone); larger

@@ -46,10 +46,12 @@ pub mod defaults {
     /// `--max-features`.
     pub const MAX_FEATURES: usize = 10_000;
 
-    /// `--max-renders`: twice the cores, so that both stay busy while a
-    /// flood of cold tiles is shed.
+    /// `--max-renders`: 16 cold tiles per core, at least 64, in hand at
+    /// once (one rendering per core, the rest waiting their turn): room for
+    /// the burst of tiles a web map asks for when it pans, while a flood
+    /// past it is shed at once.
     pub fn max_renders() -> usize {
-        2 * std::thread::available_parallelism().map_or(2, |n| n.get())
+        (16 * std::thread::available_parallelism().map_or(2, |n| n.get())).max(64)
     }
 }
 

@@ -154,26 +154,47 @@ fn display_width(s: &str) -> usize {
         .sum()
 }
 
-/// CSV (RFC 4180) with a header row, UTF-8.
+/// CSV (RFC 4180) with a header row, UTF-8. Written straight into one
+/// string: a planner's answer can be thousands of rows.
 pub fn csv(hits: &[Hit]) -> String {
+    use std::fmt::Write;
     let cols = columns(hits);
-    let mut out = String::new();
-    let header: Vec<String> = cols.iter().map(|c| csv_field(c.name())).collect();
-    out.push_str(&header.join(","));
+    let mut out = String::with_capacity(64 * (hits.len() + 1));
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_csv_field(&mut out, c.name());
+    }
     out.push_str("\r\n");
     for h in hits {
-        let row: Vec<String> = cols.iter().map(|c| csv_field(&cell(c.value(h)))).collect();
-        out.push_str(&row.join(","));
+        for (i, c) in cols.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            match c.value(h) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(s)) => push_csv_field(&mut out, &s),
+                Some(Value::Number(n)) => {
+                    let _ = write!(out, "{n}");
+                }
+                Some(other) => push_csv_field(&mut out, &other.to_string()),
+            }
+        }
         out.push_str("\r\n");
     }
     out
 }
 
-fn csv_field(s: &str) -> String {
+/// Appends one CSV field, quoted when it holds a comma, a quote or a line
+/// break.
+fn push_csv_field(out: &mut String, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
     } else {
-        s.to_string()
+        out.push_str(s);
     }
 }
 
@@ -214,9 +235,14 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_quoting() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        let field = |s: &str| {
+            let mut out = String::new();
+            push_csv_field(&mut out, s);
+            out
+        };
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 
     #[test]
