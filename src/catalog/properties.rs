@@ -1,11 +1,10 @@
-//! A feature's properties, held compactly: the values in key order, with
+//! A feature's properties, held compactly: the values in the file's order, with
 //! the list of keys shared by every feature of a layer that has the same
 //! keys. A layer's features nearly always do, so a feature costs its values
 //! and one pointer, where a map per feature costs a tree node and a copy of
 //! every key (about 600 bytes a feature of seven properties). Values are
 //! shared too: equal scalars of a layer (a category, a source, a status)
-//! are one value behind a pointer, so the MVT encoder tells equal values
-//! apart by pointer, without hashing them.
+//! are one value behind a pointer.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
@@ -32,12 +31,6 @@ impl Properties {
             .iter()
             .map(|k| &**k)
             .zip(self.values.iter().map(|v| &**v))
-    }
-
-    /// The keys and the shared values: values equal within a layer's
-    /// scalars are the same allocation (see [`KeyTable`]).
-    pub fn shared(&self) -> impl Iterator<Item = (&str, &Arc<Value>)> {
-        self.keys.iter().map(|k| &**k).zip(self.values.iter())
     }
 
     /// The keys, in order.
@@ -231,13 +224,10 @@ mod tests {
         // Equal scalars share one allocation; different ones do not.
         let c2 = table.properties(json!({"a": 5, "s": "x"}).as_object().unwrap().clone());
         let c3 = table.properties(json!({"a": 5, "s": "x"}).as_object().unwrap().clone());
-        for ((_, x), (_, y)) in c2.shared().zip(c3.shared()) {
+        for (x, y) in c2.values.iter().zip(c3.values.iter()) {
             assert!(Arc::ptr_eq(x, y));
         }
-        assert!(!Arc::ptr_eq(
-            a.shared().next().unwrap().1,
-            b.shared().next().unwrap().1
-        ));
+        assert!(!Arc::ptr_eq(&a.values[0], &b.values[0]));
         assert!(!Arc::ptr_eq(&a.keys, &c.keys));
         assert_eq!((b["a"].clone(), b["b"].clone()), (json!(4), json!(3)));
     }

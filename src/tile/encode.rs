@@ -213,7 +213,7 @@ impl<'a> LayerWriter<'a> {
                 Entry::Occupied(o) => *o.get(),
                 Entry::Vacant(e) => {
                     write_value(&mut self.values_out, e.key());
-                    self.added.push(clone_key(e.key()));
+                    self.added.push(e.key().clone());
                     e.insert(next);
                     next
                 }
@@ -248,18 +248,8 @@ impl<'a> LayerWriter<'a> {
     }
 }
 
-fn clone_key<'a>(k: &Key<'a>) -> Key<'a> {
-    match k {
-        Key::Str(s) => Key::Str(s.clone()),
-        Key::Sint(i) => Key::Sint(*i),
-        Key::Uint(u) => Key::Uint(*u),
-        Key::Double(d) => Key::Double(*d),
-        Key::Bool(b) => Key::Bool(*b),
-    }
-}
-
 /// A property value as MVT dedups it: equal values share one entry.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 enum Key<'a> {
     Str(Cow<'a, str>),
     Sint(i64),
