@@ -4,33 +4,66 @@
 //! and one pointer, where a map per feature costs a tree node and a copy of
 //! every key (about 600 bytes a feature of seven properties). Values are
 //! shared too: equal scalars of a layer (a category, a source, a status)
-//! are one value behind a pointer.
+//! are one value behind a pointer. Each value also carries its number in
+//! the layer's table, so the MVT encoder can find it again in a tile by a
+//! small integer rather than by hashing its content.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The properties of one feature, in the file's order.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Properties {
     keys: Arc<[Box<str>]>,
-    values: Box<[Arc<Value>]>,
+    values: Box<[Arc<Slot>]>,
+}
+
+/// A value and its number in the [`KeyTable`] that made it.
+#[derive(Debug)]
+struct Slot {
+    value: Value,
+    number: ValueNumber,
+}
+
+/// A value's number: which [`KeyTable`] made it, and its place there. Two
+/// values with the same table and place are the same value; equal values
+/// of one table nearly always share a number (arrays and objects, and
+/// scalars whose hashes collide, get numbers of their own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueNumber {
+    /// The table, unique in the process.
+    pub table: u64,
+    /// The value's place in it, from 0.
+    pub place: u32,
+}
+
+impl PartialEq for Properties {
+    fn eq(&self, other: &Properties) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
 }
 
 impl Properties {
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&Value> {
         let i = self.keys.iter().position(|k| &**k == key)?;
-        self.values.get(i).map(|v| &**v)
+        self.values.get(i).map(|v| &v.value)
     }
 
     /// The keys and values, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+    pub fn iter(&self) -> Iter<'_> {
+        self.into_iter()
+    }
+
+    /// The keys, values and the values' numbers, in order.
+    pub fn numbered(&self) -> impl Iterator<Item = (&str, &Value, ValueNumber)> {
         self.keys
             .iter()
-            .map(|k| &**k)
-            .zip(self.values.iter().map(|v| &**v))
+            .zip(self.values.iter())
+            .map(|(k, v)| (&**k, &v.value, v.number))
     }
 
     /// The keys, in order.
@@ -77,14 +110,14 @@ impl<'a> IntoIterator for &'a Properties {
 /// The keys and values of [`Properties`], in order.
 pub struct Iter<'a> {
     keys: std::slice::Iter<'a, Box<str>>,
-    values: std::slice::Iter<'a, Arc<Value>>,
+    values: std::slice::Iter<'a, Arc<Slot>>,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = (&'a str, &'a Value);
 
     fn next(&mut self) -> Option<(&'a str, &'a Value)> {
-        Some((self.keys.next()?, self.values.next()?))
+        Some((self.keys.next()?, &self.values.next()?.value))
     }
 }
 
@@ -115,13 +148,30 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// that features with the same keys share one list, and equal values one
 /// allocation. Values are found by a hash of their content; two different
 /// values with the same 64-bit hash are simply not shared. (The MVT
-/// encoder still tells values apart by content: sharing saves memory.)
-#[derive(Debug, Default)]
+/// encoder finds values by their numbers, and tells values of different
+/// tables apart by content.)
+#[derive(Debug)]
 pub struct KeyTable {
     lists: FastMap<Vec<Box<str>>, Arc<[Box<str>]>>,
     /// The list the last feature used: the next one nearly always has it.
     last: Option<Arc<[Box<str>]>>,
-    values: FastMap<u64, Arc<Value>>,
+    values: FastMap<u64, Arc<Slot>>,
+    /// This table's number, and how many values it has numbered.
+    table: u64,
+    numbered: u32,
+}
+
+impl Default for KeyTable {
+    fn default() -> KeyTable {
+        static TABLES: AtomicU64 = AtomicU64::new(1);
+        KeyTable {
+            lists: FastMap::default(),
+            last: None,
+            values: FastMap::default(),
+            table: TABLES.fetch_add(1, Ordering::Relaxed),
+            numbered: 0,
+        }
+    }
 }
 
 impl KeyTable {
@@ -132,7 +182,7 @@ impl KeyTable {
         let mut values = Vec::with_capacity(map.len());
         for (k, v) in map {
             keys.push(k.into_boxed_str());
-            values.push(share(&mut self.values, v));
+            values.push(self.share(v));
         }
         let keys = match &self.last {
             Some(last) if **last == *keys => Arc::clone(last),
@@ -151,24 +201,38 @@ impl KeyTable {
             values: values.into_boxed_slice(),
         }
     }
-}
 
-/// The shared allocation of a scalar equal to `v`, or a new one.
-fn share(
-    table: &mut HashMap<u64, Arc<Value>, foldhash::fast::RandomState>,
-    v: Value,
-) -> Arc<Value> {
-    let Some(h) = scalar_hash(&v) else {
-        return Arc::new(v);
-    };
-    match table.get(&h) {
-        Some(shared) if **shared == v => Arc::clone(shared),
-        Some(_) => Arc::new(v),
-        None => {
-            let shared = Arc::new(v);
-            table.insert(h, Arc::clone(&shared));
-            shared
+    /// The shared slot of a scalar equal to `v`, or a new one.
+    fn share(&mut self, v: Value) -> Arc<Slot> {
+        let Some(h) = scalar_hash(&v) else {
+            return self.slot(v);
+        };
+        match self.values.get(&h) {
+            Some(shared) if shared.value == v => Arc::clone(shared),
+            Some(_) => self.slot(v),
+            None => {
+                let shared = self.slot(v);
+                self.values.insert(h, Arc::clone(&shared));
+                shared
+            }
         }
+    }
+
+    /// A new slot, numbered next. Past `u32::MAX` values the table takes a
+    /// new number, so no two values ever share a number by accident.
+    fn slot(&mut self, value: Value) -> Arc<Slot> {
+        if self.numbered == u32::MAX {
+            *self = KeyTable::default();
+        }
+        let place = self.numbered;
+        self.numbered += 1;
+        Arc::new(Slot {
+            value,
+            number: ValueNumber {
+                table: self.table,
+                place,
+            },
+        })
     }
 }
 
@@ -227,6 +291,12 @@ mod tests {
         for (x, y) in c2.values.iter().zip(c3.values.iter()) {
             assert!(Arc::ptr_eq(x, y));
         }
+        // Numbers follow sharing: equal values, one number.
+        let numbers = |p: &Properties| p.numbered().map(|(_, _, n)| n).collect::<Vec<_>>();
+        assert_eq!(numbers(&c2), numbers(&c3));
+        assert_ne!(numbers(&a), numbers(&b));
+        assert_eq!(c2, c3);
+        assert_ne!(c2, c);
         assert!(!Arc::ptr_eq(&a.values[0], &b.values[0]));
         assert!(!Arc::ptr_eq(&a.keys, &c.keys));
         assert_eq!((b["a"].clone(), b["b"].clone()), (json!(4), json!(3)));

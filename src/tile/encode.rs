@@ -7,7 +7,9 @@
 //! message tree, hashing every key and value with SipHash and copying the
 //! result (`BENCHMARKS.md`, "Where the time goes"). Here each feature is
 //! written once, straight into its layer's buffer, with its length worked
-//! out beforehand, and keys and values are deduplicated with a fast hasher.
+//! out beforehand. Keys are deduplicated with a fast hasher; values by
+//! the number the catalog gave them at load ([`crate::catalog::ValueNumber`]), a small
+//! integer, and by content only when they come from another table.
 
 use super::snap::{Pt, TileGeometry};
 use crate::catalog::Properties;
@@ -71,12 +73,19 @@ pub struct LayerWriter<'a> {
     /// Features of a layer mostly list the same keys in the same order: the
     /// key index seen at each position is tried before the hash table.
     by_position: Vec<u32>,
+    /// The table whose values are found by number (the first value's).
+    table: Option<u64>,
+    numbered: FastMap<u32, u32>,
+    /// Values of other tables, by content.
     values: FastMap<Key<'a>, u32>,
+    /// Entries in the values table.
+    value_count: u32,
     values_out: Vec<u8>,
     features_out: Vec<u8>,
     count: usize,
     /// The values added by the feature being pushed, to take back.
     added: Vec<Key<'a>>,
+    added_numbers: Vec<u32>,
     tags: Vec<u32>,
     geometry: Vec<u32>,
 }
@@ -85,6 +94,7 @@ pub struct LayerWriter<'a> {
 #[derive(Clone, Copy)]
 pub struct Mark {
     keys: usize,
+    value_count: u32,
     keys_bytes: usize,
     values_out: usize,
     features_out: usize,
@@ -100,11 +110,15 @@ impl<'a> LayerWriter<'a> {
             key_list: Vec::new(),
             keys_bytes: 0,
             by_position: Vec::new(),
+            table: None,
+            numbered: FastMap::default(),
             values: FastMap::default(),
+            value_count: 0,
             values_out: Vec::new(),
             features_out: Vec::new(),
             count: 0,
             added: Vec::new(),
+            added_numbers: Vec::new(),
             tags: Vec::new(),
             geometry: Vec::new(),
         }
@@ -141,6 +155,7 @@ impl<'a> LayerWriter<'a> {
     pub fn mark(&self) -> Mark {
         Mark {
             keys: self.key_list.len(),
+            value_count: self.value_count,
             keys_bytes: self.keys_bytes,
             values_out: self.values_out.len(),
             features_out: self.features_out.len(),
@@ -160,6 +175,10 @@ impl<'a> LayerWriter<'a> {
         for v in self.added.drain(..) {
             self.values.remove(&v);
         }
+        for n in self.added_numbers.drain(..) {
+            self.numbered.remove(&n);
+        }
+        self.value_count = mark.value_count;
         self.keys_bytes = mark.keys_bytes;
         self.values_out.truncate(mark.values_out);
         self.features_out.truncate(mark.features_out);
@@ -170,52 +189,40 @@ impl<'a> LayerWriter<'a> {
     pub fn push(&mut self, f: &EncodeFeature<'a>) -> Result<(), EncodeError> {
         self.tags.clear();
         self.added.clear();
+        self.added_numbers.clear();
         let properties: &'a Properties = f.properties;
-        for (position, (key, value)) in properties.iter().enumerate() {
-            let v = match value {
-                Value::Null => continue,
-                Value::Bool(b) => Key::Bool(*b),
-                Value::String(s) => Key::Str(Cow::Borrowed(s.as_str())),
-                Value::Number(n) => {
-                    if let Some(i) = n.as_i64() {
-                        Key::Sint(i)
-                    } else if let Some(u) = n.as_u64() {
-                        Key::Uint(u)
-                    } else {
-                        Key::Double(n.as_f64().unwrap_or(f64::NAN).to_bits())
-                    }
-                }
-                nested => Key::Str(Cow::Owned(nested.to_string())),
-            };
+        for (position, (key, value, number)) in properties.numbered().enumerate() {
+            if value.is_null() {
+                continue;
+            }
             let k = match self.by_position.get(position) {
-                Some(&k) if self.key_list.get(k as usize) == Some(&key) => k,
-                _ => {
-                    let k = match self.keys.get(key) {
-                        Some(&k) => k,
-                        None => {
-                            let k = self.key_list.len() as u32;
-                            self.keys.insert(key, k);
-                            self.key_list.push(key);
-                            self.keys_bytes += 1 + varint_len(key.len() as u64) + key.len();
-                            k
-                        }
-                    };
-                    if position < self.by_position.len() {
-                        self.by_position[position] = k;
-                    } else {
-                        self.by_position.push(k);
-                    }
-                    k
-                }
+                Some(&k) if self.key_list.get(k as usize).is_some_and(|&s| same(s, key)) => k,
+                _ => self.key(position, key),
             };
-            let next = self.values.len() as u32;
-            let v = match self.values.entry(v) {
-                Entry::Occupied(o) => *o.get(),
-                Entry::Vacant(e) => {
-                    write_value(&mut self.values_out, e.key());
-                    self.added.push(e.key().clone());
-                    e.insert(next);
-                    next
+            let table = *self.table.get_or_insert(number.table);
+            let v = if table == number.table {
+                match self.numbered.entry(number.place) {
+                    Entry::Occupied(o) => *o.get(),
+                    Entry::Vacant(e) => {
+                        let v = self.value_count;
+                        e.insert(v);
+                        self.value_count += 1;
+                        self.added_numbers.push(number.place);
+                        write_value(&mut self.values_out, &key_of(value));
+                        v
+                    }
+                }
+            } else {
+                match self.values.entry(key_of(value)) {
+                    Entry::Occupied(o) => *o.get(),
+                    Entry::Vacant(e) => {
+                        let v = self.value_count;
+                        write_value(&mut self.values_out, e.key());
+                        self.added.push(e.key().clone());
+                        e.insert(v);
+                        self.value_count += 1;
+                        v
+                    }
                 }
             };
             self.tags.push(k);
@@ -233,6 +240,26 @@ impl<'a> LayerWriter<'a> {
         Ok(())
     }
 
+    /// The index of `key`, added if new, remembered for `position`.
+    fn key(&mut self, position: usize, key: &'a str) -> u32 {
+        let k = match self.keys.get(key) {
+            Some(&k) => k,
+            None => {
+                let k = self.key_list.len() as u32;
+                self.keys.insert(key, k);
+                self.key_list.push(key);
+                self.keys_bytes += 1 + varint_len(key.len() as u64) + key.len();
+                k
+            }
+        };
+        if position < self.by_position.len() {
+            self.by_position[position] = k;
+        } else {
+            self.by_position.push(k);
+        }
+        k
+    }
+
     /// The layer message.
     fn finish(self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.size());
@@ -245,6 +272,30 @@ impl<'a> LayerWriter<'a> {
         field_varint(&mut out, 5, u64::from(self.extent));
         field_varint(&mut out, 15, 2);
         out
+    }
+}
+
+/// Whether two keys are equal: the same text in memory (features of a layer
+/// share their key lists), or the same content.
+fn same(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+/// A value as the values table holds it.
+fn key_of(value: &Value) -> Key<'_> {
+    match value {
+        Value::Bool(b) => Key::Bool(*b),
+        Value::String(s) => Key::Str(Cow::Borrowed(s.as_str())),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Key::Sint(i)
+            } else if let Some(u) = n.as_u64() {
+                Key::Uint(u)
+            } else {
+                Key::Double(n.as_f64().unwrap_or(f64::NAN).to_bits())
+            }
+        }
+        nested => Key::Str(Cow::Owned(nested.to_string())),
     }
 }
 
@@ -263,18 +314,32 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Writes `Layer.values` entry: a `Value` message holding one field.
 fn write_value(out: &mut Vec<u8>, v: &Key) {
-    let mut body = Vec::with_capacity(16);
     match v {
-        Key::Str(s) => field_bytes(&mut body, 1, s.as_bytes()),
-        Key::Double(bits) => {
-            tag(&mut body, 3, 1);
-            body.extend_from_slice(&bits.to_le_bytes());
+        Key::Str(s) => {
+            let len = s.len() as u64;
+            tag(out, 4, 2);
+            varint(out, 1 + varint_len(len) as u64 + len);
+            field_bytes(out, 1, s.as_bytes());
         }
-        Key::Uint(u) => field_varint(&mut body, 5, *u),
-        Key::Sint(i) => field_varint(&mut body, 6, zigzag64(*i)),
-        Key::Bool(b) => field_varint(&mut body, 7, u64::from(*b)),
+        Key::Double(bits) => {
+            tag(out, 4, 2);
+            varint(out, 9);
+            tag(out, 3, 1);
+            out.extend_from_slice(&bits.to_le_bytes());
+        }
+        Key::Uint(u) => {
+            tag(out, 4, 2);
+            varint(out, 1 + varint_len(*u) as u64);
+            field_varint(out, 5, *u);
+        }
+        Key::Sint(i) => {
+            let z = zigzag64(*i);
+            tag(out, 4, 2);
+            varint(out, 1 + varint_len(z) as u64);
+            field_varint(out, 6, z);
+        }
+        Key::Bool(b) => field_bytes(out, 4, &[7 << 3, u8::from(*b)]),
     }
-    field_bytes(out, 4, &body);
 }
 
 /// Writes one `Layer.features` entry straight into the layer.
@@ -549,6 +614,9 @@ mod tests {
             rng ^= rng << 17;
             (rng % n as u64) as i32
         };
+        // Most features from one table (values found by number), every
+        // fifth from a table of its own (found by content).
+        let mut table = crate::catalog::KeyTable::default();
         let props: Vec<Properties> = (0..40)
             .map(|i| {
                 let v = serde_json::json!({
@@ -560,7 +628,12 @@ mod tests {
                     "missing": null,
                     "tags": ["a", i],
                 });
-                Properties::from(v.as_object().unwrap().clone())
+                let map = v.as_object().unwrap().clone();
+                if i % 5 == 0 {
+                    Properties::from(map)
+                } else {
+                    table.properties(map)
+                }
             })
             .collect();
         let mut features = Vec::new();
@@ -591,10 +664,17 @@ mod tests {
 
     #[test]
     fn a_feature_taken_back_leaves_the_layer_as_it_was() {
-        let p = |v: Value| Properties::from(v.as_object().unwrap().clone());
+        // `a` and `b` from one table (values by number), `c` from another.
+        let mut table = crate::catalog::KeyTable::default();
+        let mut p = |v: Value| table.properties(v.as_object().unwrap().clone());
         let a = p(serde_json::json!({"name": "a", "kind": "x"}));
         let b = p(serde_json::json!({"name": "b", "kind": "y", "extra": 3}));
-        let c = p(serde_json::json!({"kind": "z", "name": "c"}));
+        let c = Properties::from(
+            serde_json::json!({"kind": "z", "name": "c"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
         let feature = |id, properties| EncodeFeature {
             id,
             geometry: TileGeometry::Points(vec![(id as i32, 7)]),
