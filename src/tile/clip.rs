@@ -9,13 +9,36 @@ use geo::{
 
 /// Maps Web Mercator metres to tile coordinates: `0..extent`, y down.
 pub fn to_tile_space(g: &Geometry<f64>, tile: TileCoord, extent: u32) -> Geometry<f64> {
-    let b = tile.bounds_mercator();
-    let k = f64::from(extent) / tile.size_m();
-    let (min_x, max_y) = (b.min().x, b.max().y);
-    g.map_coords(|c| Coord {
-        x: (c.x - min_x) * k,
-        y: (max_y - c.y) * k,
+    let t = TileSpace::new(tile, extent);
+    g.map_coords(|c| {
+        let (x, y) = t.xy(c);
+        Coord { x, y }
     })
+}
+
+/// Web Mercator metres to one tile's coordinates.
+#[derive(Debug, Clone, Copy)]
+pub struct TileSpace {
+    min_x: f64,
+    max_y: f64,
+    k: f64,
+}
+
+impl TileSpace {
+    /// The space of `tile` with `extent` units a side.
+    pub fn new(tile: TileCoord, extent: u32) -> TileSpace {
+        let b = tile.bounds_mercator();
+        TileSpace {
+            min_x: b.min().x,
+            max_y: b.max().y,
+            k: f64::from(extent) / tile.size_m(),
+        }
+    }
+
+    /// A point in tile coordinates.
+    pub fn xy(&self, c: Coord<f64>) -> (f64, f64) {
+        ((c.x - self.min_x) * self.k, (self.max_y - c.y) * self.k)
+    }
 }
 
 /// Cuts a tile-space geometry to the square `[lo, hi]²`. Points outside are
@@ -54,10 +77,85 @@ pub fn clip(g: Geometry<f64>, lo: f64, hi: f64) -> Option<Geometry<f64>> {
     Some(out)
 }
 
+/// Cuts each line to the square (Liang–Barsky, segment by segment): the
+/// pieces inside, the square's edges counting as inside.
 fn clip_lines(square: &Rect<f64>, lines: MultiLineString<f64>) -> Option<Geometry<f64>> {
-    let cut = square.to_polygon().clip(&lines, false);
-    let kept: Vec<LineString<f64>> = cut.into_iter().filter(|l| l.0.len() >= 2).collect();
+    let (lo, hi) = (square.min(), square.max());
+    let mut kept: Vec<LineString<f64>> = Vec::new();
+    for line in &lines {
+        let mut piece: Vec<Coord<f64>> = Vec::new();
+        for w in line.0.windows(2) {
+            let Some((t0, t1)) = segment_in_box(w[0], w[1], lo, hi) else {
+                flush(&mut piece, &mut kept);
+                continue;
+            };
+            let at = |t: f64| {
+                if t == 0.0 {
+                    w[0]
+                } else if t == 1.0 {
+                    w[1]
+                } else {
+                    Coord {
+                        x: w[0].x + t * (w[1].x - w[0].x),
+                        y: w[0].y + t * (w[1].y - w[0].y),
+                    }
+                }
+            };
+            if t0 > 0.0 {
+                flush(&mut piece, &mut kept);
+            }
+            if piece.is_empty() {
+                piece.push(at(t0));
+            }
+            piece.push(at(t1));
+            if t1 < 1.0 {
+                flush(&mut piece, &mut kept);
+            }
+        }
+        flush(&mut piece, &mut kept);
+    }
     (!kept.is_empty()).then(|| Geometry::MultiLineString(MultiLineString::new(kept)))
+}
+
+/// Ends a piece of line, kept if it has two points or more.
+fn flush(piece: &mut Vec<Coord<f64>>, kept: &mut Vec<LineString<f64>>) {
+    if piece.len() >= 2 {
+        kept.push(LineString::new(std::mem::take(piece)));
+    } else {
+        piece.clear();
+    }
+}
+
+/// The part of segment a-b in the box, as parameters `0 <= t0 <= t1 <= 1`
+/// along it, or `None` when it misses the box.
+fn segment_in_box(
+    a: Coord<f64>,
+    b: Coord<f64>,
+    lo: Coord<f64>,
+    hi: Coord<f64>,
+) -> Option<(f64, f64)> {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [
+        (-dx, a.x - lo.x),
+        (dx, hi.x - a.x),
+        (-dy, a.y - lo.y),
+        (dy, hi.y - a.y),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let r = q / p;
+            if p < 0.0 {
+                t0 = t0.max(r);
+            } else {
+                t1 = t1.min(r);
+            }
+        }
+    }
+    (t0 <= t1).then_some((t0, t1))
 }
 
 fn clip_polygons(square: &Rect<f64>, polys: MultiPolygon<f64>) -> Option<Geometry<f64>> {
@@ -81,6 +179,63 @@ mod tests {
         };
         assert_eq!(mp.0.len(), 1);
         assert!((mp.unsigned_area() - 4224.0 * 4224.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn lines_are_cut_where_they_leave_and_join_where_they_stay() {
+        // In, out through the right edge, back in, and along the bottom edge.
+        let line = Geometry::LineString(LineString::from(vec![
+            (10.0, 10.0),
+            (50.0, 10.0),
+            (150.0, 50.0),
+            (50.0, 90.0),
+            (20.0, 90.0),
+        ]));
+        let Some(Geometry::MultiLineString(cut)) = clip(line, 0.0, 100.0) else {
+            panic!("expected lines")
+        };
+        let pieces: Vec<Vec<(f64, f64)>> = cut
+            .0
+            .iter()
+            .map(|l| l.0.iter().map(|c| (c.x, c.y)).collect())
+            .collect();
+        assert_eq!(
+            pieces,
+            vec![
+                vec![(10.0, 10.0), (50.0, 10.0), (100.0, 30.0)],
+                vec![(100.0, 70.0), (50.0, 90.0), (20.0, 90.0)],
+            ]
+        );
+        // A line wholly outside, though its box overlaps the square.
+        let outside = Geometry::LineString(LineString::from(vec![(-50.0, 40.0), (40.0, -50.0)]));
+        assert!(clip(outside, 0.0, 100.0).is_none());
+        // A line along an edge is kept.
+        let edge = Geometry::LineString(LineString::from(vec![(-10.0, 0.0), (110.0, 0.0)]));
+        let Some(Geometry::MultiLineString(cut)) = clip(edge, 0.0, 100.0) else {
+            panic!("expected the edge")
+        };
+        assert_eq!(
+            cut.0[0].0,
+            vec![Coord { x: 0.0, y: 0.0 }, Coord { x: 100.0, y: 0.0 }]
+        );
+    }
+
+    proptest::proptest! {
+        /// What is kept of a line is what geo's boolean clip keeps: the
+        /// same length inside the square.
+        #[test]
+        fn the_kept_length_is_geos(pts in proptest::collection::vec((-50.0f64..150.0, -50.0f64..150.0), 2..12)) {
+            use geo::{Euclidean, Length};
+            let line = LineString::from(pts);
+            let square = Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 100.0, y: 100.0 });
+            let theirs: f64 = square.to_polygon().clip(&MultiLineString::new(vec![line.clone()]), false)
+                .iter().map(|l| Euclidean.length(l)).sum();
+            let ours: f64 = match clip_lines(&square, MultiLineString::new(vec![line])) {
+                Some(Geometry::MultiLineString(m)) => m.iter().map(|l| Euclidean.length(l)).sum(),
+                _ => 0.0,
+            };
+            proptest::prop_assert!((ours - theirs).abs() < 1e-6 * (1.0 + theirs), "{} vs {}", ours, theirs);
+        }
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! search the buffered tile in the R-tree, then clip, simplify, snap and
 //! encode each feature.
 
-use super::clip::{clip, to_tile_space};
+use super::clip::{clip, to_tile_space, TileSpace};
 use super::encode::{tile, EncodeFeature, LayerWriter};
-use super::snap::snap;
+use super::snap::{snap, TileGeometry};
 use super::{TileCoord, TileError};
 use crate::catalog::{Catalog, Feature, Layer, Thin};
 use crate::mercator::{project, unproject};
@@ -220,6 +220,18 @@ fn cut<'a>(
     tolerance: f64,
     extent: u32,
 ) -> Option<EncodeFeature<'a>> {
+    if let Geometry::Point(p) = &f.mercator {
+        // The common case, without building a geometry to clip.
+        let (x, y) = TileSpace::new(coord, extent).xy(p.0);
+        if !(lo..=hi).contains(&x) || !(lo..=hi).contains(&y) {
+            return None;
+        }
+        return Some(EncodeFeature {
+            id: f.fid,
+            geometry: TileGeometry::Points(vec![(x.round() as i32, y.round() as i32)]),
+            properties: &f.properties,
+        });
+    }
     let local = to_tile_space(&f.mercator, coord, extent);
     let geometry = clip(local, lo, hi).and_then(|c| snap(&c, tolerance))?;
     Some(EncodeFeature {
