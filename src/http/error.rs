@@ -10,6 +10,33 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+/// Path parameters, like axum's `Path`, but a path that cannot be read (bad
+/// percent-encoding, text that is not UTF-8) is answered as every other
+/// client error: 400 with a JSON body.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(t)) => Ok(ApiPath(t)),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "{}; percent-encode the path as UTF-8",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
 /// Marks a response refused at a limit, for the metrics: the flag that
 /// sets the limit.
 #[derive(Debug, Clone, Copy)]

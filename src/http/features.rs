@@ -10,12 +10,13 @@ mod params;
 
 pub(super) use params::Params;
 
+use super::error::ApiPath;
 use super::tilejson::base_url;
 use super::{ApiError, AppState};
 use crate::catalog::{Catalog, Feature, Layer};
 use crate::query::{Filter, FilterLang, FilterLimits, Queryables};
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use geo::Rect;
@@ -80,11 +81,10 @@ pub async fn collections(
 /// `/collections/{collectionId}`.
 pub async fn collection(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Path(id) = path.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let params = Params::new(query, &["f"])?;
     let media = params.format(&[("json", JSON)], JSON)?;
     let catalog = state.catalog();
@@ -97,11 +97,10 @@ pub async fn collection(
 /// properties a filter may name.
 pub async fn queryables(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Path(id) = path.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let params = Params::new(query, &["f"])?;
     let media = params.format(&[("json", SCHEMA_JSON)], SCHEMA_JSON)?;
     let catalog = state.catalog();
@@ -134,11 +133,10 @@ pub async fn queryables(
 /// `/collections/{collectionId}/items`: a page of features, filtered.
 pub async fn items(
     State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
+    ApiPath(id): ApiPath<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Path(id) = path.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let catalog = state.catalog();
     let layer = find(&catalog, &id)?;
     let queryables = Queryables::of(layer);
@@ -266,11 +264,10 @@ pub async fn items(
 /// `/collections/{collectionId}/items/{featureId}`: one feature.
 pub async fn item(
     State(state): State<AppState>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    ApiPath((id, fid)): ApiPath<(String, String)>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Path((id, fid)) = path.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let params = Params::new(query, &["f"])?;
     let media = params.format(&[("geojson", GEOJSON), ("json", JSON)], GEOJSON)?;
     let catalog = state.catalog();

@@ -2,9 +2,10 @@
 //! text with (the `glyphs` URL of the styles in `styles/`), rendered from
 //! the bundled fonts by [`crate::glyphs`].
 
+use super::error::ApiPath;
 use super::{ApiError, AppState};
 use crate::glyphs::{FontLibrary, GlyphError};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -24,7 +25,7 @@ impl From<GlyphError> for ApiError {
 /// Ranges the fonts have no glyphs in answer a valid, empty PBF.
 pub async fn glyphs(
     State(state): State<AppState>,
-    Path((fontstack, file)): Path<(String, String)>,
+    ApiPath((fontstack, file)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let library = FontLibrary::bundled();
     library.check_stack(&fontstack)?;

@@ -2,10 +2,11 @@
 //! catalog (`/catalog`) and liveness (`/health`).
 //! Spec: <https://github.com/mapbox/tilejson-spec/tree/master/3.0.0>.
 
+use super::error::ApiPath;
 use super::{ApiError, AppState};
 use crate::catalog::Layer;
 use crate::tile::tilejson::{bounds_array, fields, tilejson};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -28,7 +29,7 @@ pub async fn tilejson_all(State(state): State<AppState>, headers: HeaderMap) -> 
 /// TileJSON for one layer: `/tiles/{layer}.json`.
 pub async fn tilejson_layer(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    ApiPath(file): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Some(id) = file.strip_suffix(".json") else {

@@ -1,11 +1,12 @@
 //! `/tiles/{z}/{x}/{y}.mvt` and `/tiles/{layer}/{z}/{x}/{y}.mvt`: vector
 //! tiles with gzip, strong ETags and 304s, 204 for an empty tile.
 
+use super::error::ApiPath;
 use super::{ApiError, AppState};
 use crate::cache::CachedTile;
 use crate::tile::{TileCoord, TileError};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ pub const MVT_MEDIA_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// All layers, or those named by `?layers=a,b`.
 pub async fn tile_all(
     State(state): State<AppState>,
-    Path((z, x, y)): Path<(String, String, String)>,
+    ApiPath((z, x, y)): ApiPath<(String, String, String)>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -39,7 +40,7 @@ pub async fn tile_all(
 /// One layer.
 pub async fn tile_layer(
     State(state): State<AppState>,
-    Path((layer, z, x, y)): Path<(String, String, String, String)>,
+    ApiPath((layer, z, x, y)): ApiPath<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     serve(state, &z, &x, &y, Some(vec![layer]), &headers).await

@@ -9,10 +9,11 @@
 //! the interop suite checks it byte for byte against the npm package that
 //! `styles/viewer/package-lock.json` pins.
 
+use super::error::ApiPath;
 use super::tilejson::base_url;
 use super::{ApiError, AppState};
 use crate::catalog::Catalog;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
@@ -138,7 +139,7 @@ pub async fn map_page(State(state): State<AppState>, headers: HeaderMap) -> Html
 /// the styles name areas at).
 pub async fn style(
     State(state): State<AppState>,
-    Path(file): Path<String>,
+    ApiPath(file): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if file == "labels.geojson" {
@@ -172,7 +173,7 @@ pub async fn style(
 
 /// `/viewer/{file}`: the page's script and stylesheet, and MapLibre GL JS
 /// (`maplibre-gl.js`, `maplibre-gl.css`, `maplibre-gl-LICENSE.txt`).
-pub async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
+pub async fn asset(ApiPath(file): ApiPath<String>) -> Result<Response, ApiError> {
     const JS: &str = "text/javascript; charset=utf-8";
     const CSS: &str = "text/css; charset=utf-8";
     const TEXT: &str = "text/plain; charset=utf-8";

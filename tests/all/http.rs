@@ -328,6 +328,30 @@ async fn new_data_is_never_answered_from_an_old_tile() {
     assert_eq!(names, vec!["l"]);
 }
 
+/// A path whose percent-encoding is not UTF-8 is a client error with a
+/// JSON body, on every route with path parameters (proptest found
+/// `/tiles/0/%AA/0` answered in plain text).
+#[tokio::test]
+async fn a_path_that_is_not_utf8_gets_a_json_error() {
+    for path in [
+        "/tiles/0/%AA/0",
+        "/tiles/zones/0/0/%FF.mvt",
+        "/tiles/%C3.json",
+        "/collections/%AA",
+        "/collections/%AA/queryables",
+        "/collections/%AA/items",
+        "/collections/zones/items/%AA",
+        "/fonts/%AA/0-255.pbf",
+        "/viewer/%AA",
+        "/styles/%AA",
+    ] {
+        let r = get(path).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        let message = r.json()["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.contains("UTF-8"), "{path}: {message}");
+    }
+}
+
 mod no_input_panics {
     use super::*;
     use proptest::prelude::*;
