@@ -1,6 +1,7 @@
 //! The loaded dataset: layers of features, validated and indexed, held as
 //! one immutable value that a server can share and replace whole.
 
+pub mod bands;
 mod error;
 mod feature;
 mod load;
@@ -38,6 +39,8 @@ pub struct Layer {
     /// Positions of the features sorted by id, for lookups by id (four
     /// bytes a feature, where a map would copy every id).
     by_id: Vec<u32>,
+    /// Its lines and polygons simplified once per zoom band.
+    bands: bands::Bands,
     bounds: Option<geo::Rect<f64>>,
 }
 
@@ -61,8 +64,10 @@ impl Layer {
         }
         let mut by_id: Vec<u32> = (0..features.len() as u32).collect();
         by_id.sort_unstable_by(|&a, &b| features[a as usize].id.cmp(&features[b as usize].id));
+        let bands = bands::Bands::build(&features, meta.minzoom, meta.maxzoom);
         Layer {
             meta,
+            bands,
             bounds: features.iter().map(|f| f.bbox).reduce(rect_union),
             features,
             index,
@@ -79,6 +84,14 @@ impl Layer {
             .rev()
             .find(|(t, _)| *t >= share)
             .map_or(&self.index, |(_, index)| index)
+    }
+
+    /// The Web Mercator geometry of feature `i` to cut with a tolerance of
+    /// `tolerance` metres, and whether it is already simplified within it
+    /// (see [`bands`]).
+    pub fn geometry_for(&self, i: usize, tolerance: f64) -> (&geo::Geometry<f64>, bool) {
+        self.bands
+            .geometry(i, &self.features[i].mercator, tolerance)
     }
 
     /// The layer's id.

@@ -142,7 +142,7 @@ pub fn render(
             if thins {
                 // Cut later, in rank order, only as far as the budget goes.
                 part.pending.push((f.rank, i as u32));
-            } else if let Some(e) = cut(f, coord, lo, hi, tolerance, opts.extent) {
+            } else if let Some(e) = cut(layer, i, coord, lo, hi, tolerance, opts.extent) {
                 part.features.push(e);
             }
         }
@@ -173,14 +173,7 @@ pub fn render(
     for (_, l, i) in queue {
         crate::limits::check()?;
         let (layer, tolerance, _) = &layers[l];
-        let Some(e) = cut(
-            &layer.features[i as usize],
-            coord,
-            lo,
-            hi,
-            *tolerance,
-            opts.extent,
-        ) else {
+        let Some(e) = cut(layer, i as usize, coord, lo, hi, *tolerance, opts.extent) else {
             continue;
         };
         let w = &mut writers[l];
@@ -210,16 +203,19 @@ struct Thinned<'a> {
     pending: Vec<(f64, u32)>,
 }
 
-/// A feature clipped to the buffered tile, simplified and snapped; `None`
-/// when nothing of it is left.
+/// Feature `i` of the layer clipped to the buffered tile, simplified (by
+/// `tolerance` tile units, from the layer's bands where one serves) and
+/// snapped; `None` when nothing of it is left.
 fn cut<'a>(
-    f: &'a Feature,
+    layer: &'a Layer,
+    i: usize,
     coord: TileCoord,
     lo: f64,
     hi: f64,
     tolerance: f64,
     extent: u32,
 ) -> Option<EncodeFeature<'a>> {
+    let f = &layer.features[i];
     if let Geometry::Point(p) = &f.mercator {
         // The common case, without building a geometry to clip.
         let (x, y) = TileSpace::new(coord, extent).xy(p.0);
@@ -232,7 +228,10 @@ fn cut<'a>(
             properties: &f.properties,
         });
     }
-    let local = to_tile_space(&f.mercator, coord, extent);
+    let metres = tolerance * coord.size_m() / f64::from(extent);
+    let (mercator, simplified) = layer.geometry_for(i, metres);
+    let tolerance = if simplified { 0.0 } else { tolerance };
+    let local = to_tile_space(mercator, coord, extent);
     let geometry = clip(local, lo, hi).and_then(|c| snap(&c, tolerance))?;
     Some(EncodeFeature {
         id: f.fid,

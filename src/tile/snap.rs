@@ -5,6 +5,7 @@
 //! A polygon that snapping broke is repaired by re-noding it; one that
 //! cannot be repaired is dropped, never emitted.
 
+use crate::catalog::bands::simplify_polygon;
 use geo::{BooleanOps, Geometry, LineString, MultiPolygon, Polygon, Simplify, Validation};
 
 /// A point in tile coordinates.
@@ -98,23 +99,6 @@ fn polygons(ps: &[Polygon<f64>], tolerance: f64) -> Option<TileGeometry> {
         }
     }
     Some(TileGeometry::Polygons(snapped))
-}
-
-/// Ramer–Douglas–Peucker on each ring, keeping a ring whole where
-/// simplifying would collapse it, so small features do not vanish.
-fn simplify_polygon(p: &Polygon<f64>, tolerance: f64) -> Polygon<f64> {
-    if tolerance <= 0.0 {
-        return p.clone();
-    }
-    let ring = |r: &LineString<f64>| {
-        let s = r.simplify(tolerance);
-        if s.0.len() >= 4 {
-            s
-        } else {
-            r.clone()
-        }
-    };
-    Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect())
 }
 
 /// Snaps each ring; drops holes that collapse, and polygons whose exterior
