@@ -39,6 +39,9 @@ pub struct Layer {
     /// Positions of the features sorted by id, for lookups by id (four
     /// bytes a feature, where a map would copy every id).
     by_id: Vec<u32>,
+    /// Each feature's place in `by_id`, to sort answers by id without
+    /// comparing text.
+    id_order: Vec<u32>,
     /// Its lines and polygons simplified once per zoom band.
     bands: bands::Bands,
     bounds: Option<geo::Rect<f64>>,
@@ -64,6 +67,10 @@ impl Layer {
         }
         let mut by_id: Vec<u32> = (0..features.len() as u32).collect();
         by_id.sort_unstable_by(|&a, &b| features[a as usize].id.cmp(&features[b as usize].id));
+        let mut id_order = vec![0u32; features.len()];
+        for (place, &i) in by_id.iter().enumerate() {
+            id_order[i as usize] = place as u32;
+        }
         let bands = bands::Bands::build(&features, meta.minzoom, meta.maxzoom);
         Layer {
             meta,
@@ -73,6 +80,7 @@ impl Layer {
             index,
             by_rank,
             by_id,
+            id_order,
         }
     }
 
@@ -92,6 +100,11 @@ impl Layer {
     pub fn geometry_for(&self, i: usize, tolerance: f64) -> (&geo::Geometry<f64>, bool) {
         self.bands
             .geometry(i, &self.features[i].mercator, tolerance)
+    }
+
+    /// Where feature `i` comes in the layer's features sorted by id.
+    pub fn id_order(&self, i: usize) -> u32 {
+        self.id_order[i]
     }
 
     /// The layer's id.

@@ -34,16 +34,55 @@ pub struct Prepared {
     /// Built on the first relate that needs it: an area against points
     /// never does.
     prepared: std::sync::OnceLock<PreparedGeometry<'static, Geometry<f64>>>,
-    /// The rings' edges by horizontal band, built on the first point.
-    bands: std::sync::OnceLock<Bands>,
+    /// The rings' edges by horizontal band, built on the first point, and
+    /// shared by every question about the same zone ([`Prepared::zone`]).
+    bands: SharedBands,
 }
 
+/// The point locators of zones asked about before, by data version, layer
+/// and id: a planner asks about the same few zones again and again, and
+/// sorting a zone of thousands of edges into bands costs more than
+/// locating a thousand points in it. Versions are hashes of the data, so
+/// an entry never outlives what it was made from; the table holds at most
+/// [`PREPARED_ZONES`] and starts afresh when full.
+static ZONES: std::sync::Mutex<Vec<(ZoneKey, SharedBands)>> = std::sync::Mutex::new(Vec::new());
+
+type SharedBands = std::sync::Arc<std::sync::OnceLock<Bands>>;
+
+type ZoneKey = (String, String, String);
+
+/// How many zones' point locators are kept.
+const PREPARED_ZONES: usize = 64;
+
 impl Prepared {
+    /// The zone `target` prepared, its point locator shared with earlier
+    /// questions about the same catalog feature in the same data.
+    pub fn zone(catalog: &crate::catalog::Catalog, target: &super::Target) -> Prepared {
+        let mut p = Prepared::new(target.geometry.clone());
+        let Some((layer, id)) = &target.feature else {
+            return p;
+        };
+        let key = (catalog.version().to_string(), layer.clone(), id.clone());
+        let mut zones = ZONES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match zones.iter().find(|(k, _)| *k == key) {
+            Some((_, bands)) => p.bands = std::sync::Arc::clone(bands),
+            None => {
+                if zones.len() >= PREPARED_ZONES {
+                    zones.clear();
+                }
+                zones.push((key, std::sync::Arc::clone(&p.bands)));
+            }
+        }
+        p
+    }
+
     /// Prepares `geometry` (its graph and segment index are built once).
     pub fn new(geometry: Geometry<f64>) -> Prepared {
         Prepared {
             prepared: std::sync::OnceLock::new(),
-            bands: std::sync::OnceLock::new(),
+            bands: std::sync::Arc::default(),
             geometry,
         }
     }
@@ -52,11 +91,14 @@ impl Prepared {
     pub fn relate(&self, other: &Geometry<f64>) -> IntersectionMatrix {
         if let (Some(polygons), Geometry::Point(p)) = (self.polygons(), other) {
             let bands = self.bands.get_or_init(|| Bands::new(polygons));
-            return matrix(match bands.locate(p.0) {
-                CoordPos::Inside => "0F2FF1FF2",
-                CoordPos::OnBoundary => "FF20F1FF2",
-                CoordPos::Outside => "FF2FF10F2",
-            });
+            static MATRICES: std::sync::LazyLock<[IntersectionMatrix; 3]> =
+                std::sync::LazyLock::new(|| ["0F2FF1FF2", "FF20F1FF2", "FF2FF10F2"].map(matrix));
+            return MATRICES[match bands.locate(p.0) {
+                CoordPos::Inside => 0,
+                CoordPos::OnBoundary => 1,
+                CoordPos::Outside => 2,
+            }]
+            .clone();
         }
         let ours = rounded_crossings(&self.geometry, other);
         let theirs = rounded_crossings(other, &self.geometry);

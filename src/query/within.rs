@@ -26,7 +26,7 @@ pub fn within<'a>(
     let layer = find_layer(catalog, layer)?;
     let zone_area = polygonal(&zone.geometry)
         .ok_or_else(|| QueryError::ZoneNotPolygon(type_name(&zone.geometry).to_string()))?;
-    let prepared = Prepared::new(zone.geometry.clone());
+    let prepared = Prepared::zone(catalog, zone);
 
     let mut hits = Vec::new();
     for i in layer.index.intersecting(zone.bbox) {
@@ -50,10 +50,10 @@ pub fn within<'a>(
         let mut hit = Hit::new(layer, feature);
         hit.relation = Some(relation);
         hit.overlap = overlap(feature, &zone_area, relation);
-        hits.push(hit);
+        hits.push((relation, layer.id_order(i), hit));
     }
-    hits.sort_by(|a, b| (a.relation, &a.feature.id).cmp(&(b.relation, &b.feature.id)));
-    Ok(hits)
+    hits.sort_unstable_by_key(|&(relation, order, _)| (relation, order));
+    Ok(hits.into_iter().map(|(_, _, hit)| hit).collect())
 }
 
 /// How much of `feature` lies in `zone`; `None` for points.

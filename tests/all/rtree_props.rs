@@ -129,6 +129,25 @@ proptest! {
         }
     }
 
+    /// A zone named as a catalog feature: its point locator is kept for
+    /// later questions, by data version, so every random catalog here
+    /// (the same layer and ids, other shapes) must get its own.
+    #[test]
+    fn within_a_catalog_zone_matches_brute_force(c in catalog()) {
+        let Some(zone) = c.layer("areas").unwrap().features.first() else {
+            return Ok(());
+        };
+        let target = Target::feature(&c, "areas", &zone.id).unwrap();
+        for _ in 0..2 {
+            let got: Vec<(String, Relation)> = query::within(&c, "points", &target, true)
+                .unwrap()
+                .into_iter()
+                .map(|h| (h.feature.id.clone(), h.relation.unwrap()))
+                .collect();
+            prop_assert_eq!(got, brute_within(&c, "points", &zone.geometry, true));
+        }
+    }
+
     #[test]
     fn overlap_is_between_nothing_and_everything(c in catalog(), zone in polygon()) {
         let target = Target::from_geometry(Geometry::Polygon(zone)).unwrap();
