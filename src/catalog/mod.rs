@@ -53,25 +53,27 @@ impl Layer {
         for (i, f) in features.iter_mut().enumerate() {
             f.fid = i as u64 + 1;
         }
-        let index = LayerIndex::build(&features);
-        let mut by_rank = Vec::new();
-        if meta.thin == Thin::Auto && meta.geometry == GeometryKind::Point {
-            let mut share = 0.25;
-            while features.len() as f64 * share >= RANKED_FLOOR {
-                by_rank.push((
-                    share,
-                    LayerIndex::build_where(&features, |f| f.rank < share),
-                ));
-                share /= 4.0;
-            }
-        }
-        let mut by_id: Vec<u32> = (0..features.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| features[a as usize].id.cmp(&features[b as usize].id));
-        let mut id_order = vec![0u32; features.len()];
-        for (place, &i) in by_id.iter().enumerate() {
-            id_order[i as usize] = place as u32;
-        }
-        let bands = bands::Bands::build(&features, meta.minzoom, meta.maxzoom);
+        // The bands and the id table on a second thread, while the R-trees
+        // are built here.
+        let ((index, by_rank), (bands, by_id, id_order)) = std::thread::scope(|s| {
+            let other = s.spawn(|| {
+                let bands = bands::Bands::build(&features, meta.minzoom, meta.maxzoom);
+                let mut by_id: Vec<u32> = (0..features.len() as u32).collect();
+                by_id.sort_unstable_by(|&a, &b| {
+                    features[a as usize].id.cmp(&features[b as usize].id)
+                });
+                let mut id_order = vec![0u32; features.len()];
+                for (place, &i) in by_id.iter().enumerate() {
+                    id_order[i as usize] = place as u32;
+                }
+                (bands, by_id, id_order)
+            });
+            let indexes = Layer::indexes(&meta, &features);
+            let other = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (indexes, other)
+        });
         Layer {
             meta,
             bands,
@@ -82,6 +84,21 @@ impl Layer {
             by_id,
             id_order,
         }
+    }
+
+    /// The R-tree over the features, and for a big point layer that may
+    /// thin, the sparser ones by rank.
+    fn indexes(meta: &LayerMeta, features: &[Feature]) -> (LayerIndex, Vec<(f64, LayerIndex)>) {
+        let index = LayerIndex::build(features);
+        let mut by_rank = Vec::new();
+        if meta.thin == Thin::Auto && meta.geometry == GeometryKind::Point {
+            let mut share = 0.25;
+            while features.len() as f64 * share >= RANKED_FLOOR {
+                by_rank.push((share, LayerIndex::build_where(features, |f| f.rank < share)));
+                share /= 4.0;
+            }
+        }
+        (index, by_rank)
     }
 
     /// The sparsest R-tree holding every feature whose rank is below
