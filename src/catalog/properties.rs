@@ -11,7 +11,7 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// The properties of one feature, in the file's order.
@@ -34,8 +34,12 @@ struct Slot {
 /// scalars whose hashes collide, get numbers of their own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ValueNumber {
-    /// The table, unique in the process.
-    pub table: u64,
+    /// The table: tables are numbered in the order they are made, and two
+    /// can share a number only after 2^32 tables in one process (a layer
+    /// load makes one), in which case the encoder would confuse their
+    /// values. Four bytes rather than eight keep a value's allocation a
+    /// size class smaller.
+    pub table: u32,
     /// The value's place in it, from 0.
     pub place: u32,
 }
@@ -157,13 +161,13 @@ pub struct KeyTable {
     last: Option<Arc<[Box<str>]>>,
     values: FastMap<u64, Arc<Slot>>,
     /// This table's number, and how many values it has numbered.
-    table: u64,
+    table: u32,
     numbered: u32,
 }
 
 impl Default for KeyTable {
     fn default() -> KeyTable {
-        static TABLES: AtomicU64 = AtomicU64::new(1);
+        static TABLES: AtomicU32 = AtomicU32::new(1);
         KeyTable {
             lists: FastMap::default(),
             last: None,

@@ -74,7 +74,7 @@ pub struct LayerWriter<'a> {
     /// key index seen at each position is tried before the hash table.
     by_position: Vec<u32>,
     /// The table whose values are found by number (the first value's).
-    table: Option<u64>,
+    table: Option<u32>,
     numbered: FastMap<u32, u32>,
     /// Values of other tables, by content.
     values: FastMap<Key<'a>, u32>,
