@@ -46,6 +46,14 @@ impl Column {
     }
 
     fn value(self, hit: &Hit) -> Option<Value> {
+        Some(match self.cell(hit)? {
+            Cell::Text(t) => json!(t),
+            Cell::Number(n) => json!(n),
+        })
+    }
+
+    /// The hit's value in this column, borrowed where it is text.
+    fn cell<'a>(self, hit: &Hit<'a>) -> Option<Cell<'a>> {
         let area = match hit.overlap {
             Some(Overlap::Area { ha, fraction }) => Some((ha, fraction)),
             _ => None,
@@ -55,20 +63,26 @@ impl Column {
             _ => None,
         };
         match self {
-            Column::Layer => Some(json!(hit.layer.id())),
-            Column::Id => Some(json!(hit.feature.id)),
-            Column::NameZh => Some(json!(hit.feature.name_zh())),
-            Column::NameEn => Some(json!(hit.feature.name_en())),
-            Column::Relation => hit.relation.map(|r| json!(r.as_str())),
-            Column::OverlapHa => area.map(|(ha, _)| json!(round(ha, 4))),
-            Column::OverlapM => length.map(|(m, _)| json!(round(m, 1))),
+            Column::Layer => Some(Cell::Text(hit.layer.id())),
+            Column::Id => Some(Cell::Text(&hit.feature.id)),
+            Column::NameZh => Some(Cell::Text(hit.feature.name_zh())),
+            Column::NameEn => Some(Cell::Text(hit.feature.name_en())),
+            Column::Relation => hit.relation.map(|r| Cell::Text(r.as_str())),
+            Column::OverlapHa => area.map(|(ha, _)| Cell::Number(round(ha, 4))),
+            Column::OverlapM => length.map(|(m, _)| Cell::Number(round(m, 1))),
             Column::OverlapFraction => area
                 .map(|a| a.1)
                 .or(length.map(|l| l.1))
-                .map(|f| json!(round(f, 4))),
-            Column::DistanceM => hit.distance_m.map(|d| json!(round(d, 1))),
+                .map(|f| Cell::Number(round(f, 4))),
+            Column::DistanceM => hit.distance_m.map(|d| Cell::Number(round(d, 1))),
         }
     }
+}
+
+/// One cell of an answer.
+enum Cell<'a> {
+    Text(&'a str),
+    Number(f64),
 }
 
 /// The columns an answer needs: always layer, id and names; the measures
@@ -83,7 +97,7 @@ pub fn columns(hits: &[Hit]) -> Vec<Column> {
         Column::DistanceM,
     ];
     for c in optional {
-        if hits.iter().any(|h| c.value(h).is_some()) {
+        if hits.iter().any(|h| c.cell(h).is_some()) {
             cols.push(c);
         }
     }
@@ -172,13 +186,16 @@ pub fn csv(hits: &[Hit]) -> String {
             if i > 0 {
                 out.push(',');
             }
-            match c.value(h) {
-                None | Some(Value::Null) => {}
-                Some(Value::String(s)) => push_csv_field(&mut out, &s),
-                Some(Value::Number(n)) => {
-                    let _ = write!(out, "{n}");
+            match c.cell(h) {
+                None => {}
+                Some(Cell::Text(t)) => push_csv_field(&mut out, t),
+                // As JSON writes it (1.0, not 1), so CSV and GeoJSON agree;
+                // a number JSON cannot hold is left empty, as JSON's null.
+                Some(Cell::Number(n)) => {
+                    if let Some(n) = serde_json::Number::from_f64(n) {
+                        let _ = write!(out, "{n}");
+                    }
                 }
-                Some(other) => push_csv_field(&mut out, &other.to_string()),
             }
         }
         out.push_str("\r\n");
