@@ -21,8 +21,8 @@ pub struct TileOptions {
     /// Simplification tolerance in tile units at or below a layer's
     /// maxzoom (beyond it, tiles are cut at full detail). Lines and
     /// polygons come from the layer's zoom bands where one is within it
-    /// (`catalog::bands`), so they are simplified by at most this much and,
-    /// at a band's own zoom, by half of it.
+    /// (`catalog::bands`), so they are simplified by at most this much
+    /// (with the default of 2 units, by half of it at a band's own zoom).
     pub tolerance: f64,
     /// The most bytes a tile should hold: below their maxzoom, layers that
     /// may be thinned lose features (by rank) until the tile fits.
