@@ -5,8 +5,9 @@
 use super::error::{FeatureLabel, LoadError, Problem, ProblemKind};
 use super::feature::Feature;
 use super::manifest::{GeometryKind, LayerMeta, Manifest};
-use super::properties::KeyTable;
-use geo::{Geometry, Validation};
+use super::properties::{KeyTable, Properties};
+use super::stream::{self, FeatureSeed, RawFeature, RawGeometry, RawProperties, Tok};
+use geo::{Coord, Geometry, Validation};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -118,8 +119,9 @@ impl Version {
 /// Parses one layer file, pushing a problem for each bad feature and
 /// returning the good ones.
 ///
-/// The file's JSON tree is never held whole (it is several times the
-/// file's size): each feature is parsed, converted and dropped in turn.
+/// The file's JSON tree is never built (it is several times the file's
+/// size): each feature is read straight into what it becomes
+/// ([`super::stream`]), converted, and the next one read.
 /// (Parsing on one thread and converting on another was tried, and was
 /// slower: every feature's allocations then crossed threads.)
 fn read_layer(
@@ -135,10 +137,9 @@ fn read_layer(
     };
     let (parsed, (out, found)) = {
         let mut convert = Converter::new(meta, path);
-        let mut each = |index: usize, value: Value| convert.feature(index, value);
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let parsed =
-            serde::de::DeserializeSeed::deserialize(Collection { each: &mut each }, &mut de)
+            serde::de::DeserializeSeed::deserialize(Collection { each: &mut convert }, &mut de)
                 .and_then(|top| de.end().map(|()| top));
         (parsed, (convert.out, convert.problems))
     };
@@ -177,6 +178,36 @@ struct Converter<'a> {
     problems: Vec<Problem>,
     first_index: HashMap<String, usize, foldhash::fast::RandomState>,
     keys: KeyTable,
+    /// The last feature's coordinates, the buffer reused.
+    toks: Vec<Tok>,
+}
+
+/// Takes a layer file's features one at a time, each as it is parsed.
+trait Sink {
+    /// The feature at `index` of the file, from `d`.
+    fn feature<'de, D: serde::Deserializer<'de>>(
+        &mut self,
+        index: usize,
+        d: D,
+    ) -> Result<(), D::Error>;
+}
+
+impl Sink for Converter<'_> {
+    fn feature<'de, D: serde::Deserializer<'de>>(
+        &mut self,
+        index: usize,
+        d: D,
+    ) -> Result<(), D::Error> {
+        let raw = serde::de::DeserializeSeed::deserialize(
+            FeatureSeed {
+                keys: &mut self.keys,
+                toks: &mut self.toks,
+            },
+            d,
+        )?;
+        self.convert(index, raw);
+        Ok(())
+    }
 }
 
 impl<'a> Converter<'a> {
@@ -188,12 +219,13 @@ impl<'a> Converter<'a> {
             problems: Vec::new(),
             first_index: HashMap::default(),
             keys: KeyTable::default(),
+            toks: Vec::new(),
         }
     }
 
     /// The feature at `index` of the file.
-    fn feature(&mut self, index: usize, mut value: Value) {
-        let id = feature_id(self.meta, &value);
+    fn convert(&mut self, index: usize, raw: RawFeature) {
+        let id = feature_id(self.meta, &raw);
         let label = FeatureLabel {
             index,
             id: id.as_ref().ok().cloned(),
@@ -218,7 +250,7 @@ impl<'a> Converter<'a> {
             return;
         }
         self.first_index.insert(id.clone(), index);
-        match read_feature(self.meta, &mut value, id, &mut self.keys) {
+        match read_feature(self.meta, raw, id, &self.toks) {
             Ok(feature) => self.out.push(feature),
             Err(kinds) => kinds.into_iter().for_each(&mut report),
         }
@@ -247,7 +279,7 @@ struct Collection<'f, F> {
     each: &'f mut F,
 }
 
-impl<'de, F: FnMut(usize, Value)> serde::de::DeserializeSeed<'de> for Collection<'_, F> {
+impl<'de, F: Sink> serde::de::DeserializeSeed<'de> for Collection<'_, F> {
     type Value = Top;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
@@ -255,7 +287,7 @@ impl<'de, F: FnMut(usize, Value)> serde::de::DeserializeSeed<'de> for Collection
     }
 }
 
-impl<'de, F: FnMut(usize, Value)> serde::de::Visitor<'de> for Collection<'_, F> {
+impl<'de, F: Sink> serde::de::Visitor<'de> for Collection<'_, F> {
     type Value = Top;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -325,7 +357,7 @@ struct FeatureList<'f, F> {
     each: &'f mut F,
 }
 
-impl<'de, F: FnMut(usize, Value)> serde::de::DeserializeSeed<'de> for FeatureList<'_, F> {
+impl<'de, F: Sink> serde::de::DeserializeSeed<'de> for FeatureList<'_, F> {
     type Value = Features;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Features, D::Error> {
@@ -333,7 +365,7 @@ impl<'de, F: FnMut(usize, Value)> serde::de::DeserializeSeed<'de> for FeatureLis
     }
 }
 
-impl<'de, F: FnMut(usize, Value)> serde::de::Visitor<'de> for FeatureList<'_, F> {
+impl<'de, F: Sink> serde::de::Visitor<'de> for FeatureList<'_, F> {
     type Value = Features;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -342,8 +374,13 @@ impl<'de, F: FnMut(usize, Value)> serde::de::Visitor<'de> for FeatureList<'_, F>
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Features, A::Error> {
         let mut index = 0;
-        while let Some(value) = seq.next_element::<Value>()? {
-            (self.each)(index, value);
+        while seq
+            .next_element_seed(Element {
+                sink: &mut *self.each,
+                index,
+            })?
+            .is_some()
+        {
             index += 1;
         }
         Ok(Features::Array)
@@ -382,16 +419,30 @@ impl<'de, F: FnMut(usize, Value)> serde::de::Visitor<'de> for FeatureList<'_, F>
     }
 }
 
+/// One element of `features`, to the sink.
+struct Element<'s, F> {
+    sink: &'s mut F,
+    index: usize,
+}
+
+impl<'de, F: Sink> serde::de::DeserializeSeed<'de> for Element<'_, F> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.sink.feature(self.index, d)
+    }
+}
+
 /// The id of a feature: the manifest's `id_property`, else the feature's
 /// own `id` member. Numbers are accepted and written in decimal.
-fn feature_id(meta: &LayerMeta, feature: &Value) -> Result<String, String> {
+fn feature_id(meta: &LayerMeta, feature: &RawFeature) -> Result<String, String> {
     let (value, what) = match &meta.id_property {
         Some(key) => (
-            feature.get("properties").and_then(|p| p.get(key)),
+            feature.properties.get(key),
             format!("property `{key}` (the layer's id_property)"),
         ),
         None => (
-            feature.get("id"),
+            feature.id.as_ref(),
             "the feature's `id` member (set id_property in layers.toml to use a property)"
                 .to_string(),
         ),
@@ -405,21 +456,19 @@ fn feature_id(meta: &LayerMeta, feature: &Value) -> Result<String, String> {
     }
 }
 
-/// Checks and converts one feature.
+/// Checks and converts one feature, whose coordinates are `toks`.
 fn read_feature(
     meta: &LayerMeta,
-    value: &mut Value,
+    raw: RawFeature,
     id: String,
-    keys: &mut KeyTable,
+    toks: &[Tok],
 ) -> Result<Feature, Vec<ProblemKind>> {
-    let geometry = match value.get("geometry") {
-        None | Some(Value::Null) => return Err(vec![ProblemKind::NoGeometry]),
-        Some(g) => g,
+    let (kind, coordinates) = match &raw.geometry {
+        RawGeometry::None => return Err(vec![ProblemKind::NoGeometry]),
+        RawGeometry::Object { kind, coordinates } => (kind.as_ref(), *coordinates),
+        RawGeometry::Other => (None, false),
     };
-    let gtype = geometry
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("untyped");
+    let gtype = kind.and_then(Value::as_str).unwrap_or("untyped");
     if !meta.geometry.admits(gtype) {
         return Err(vec![ProblemKind::WrongGeometry {
             layer: meta.id.clone(),
@@ -428,22 +477,55 @@ fn read_feature(
             kind: meta.geometry.to_string(),
         }]);
     }
-    let geometry = parse_geometry(geometry)?;
-    let properties = match value.get_mut("properties").map(Value::take) {
-        None | Some(Value::Null) => serde_json::Map::new(),
-        Some(Value::Object(m)) => m,
-        Some(other) => {
+    let fast = coordinates
+        .then(|| {
+            stream::geometry(gtype, toks, |ring| {
+                let mut problems = Vec::new();
+                check_ring("", ring, &mut problems);
+                problems.is_empty()
+            })
+        })
+        .flatten();
+    let geometry = match fast {
+        Some(g) => valid(g)?,
+        None => {
+            // Not well formed: the slow path, for its messages.
+            let mut object = serde_json::Map::new();
+            object.insert("type".into(), Value::String(gtype.to_string()));
+            if coordinates {
+                object.insert("coordinates".into(), stream::rebuild(toks));
+            }
+            parse_geometry(&Value::Object(object))?
+        }
+    };
+    let properties = match raw.properties {
+        RawProperties::None => Properties::default(),
+        RawProperties::Object(p) => p,
+        RawProperties::Other(other) => {
             return Err(vec![ProblemKind::BadFeature(format!(
                 "`properties` must be an object or null, not {}",
                 short(&other)
             ))])
         }
     };
-    Feature::new(&meta.id, id, geometry, keys.properties(properties)).ok_or_else(|| {
+    Feature::new(&meta.id, id, geometry, properties).ok_or_else(|| {
         vec![ProblemKind::BadFeature(
             "the geometry has no coordinates".into(),
         )]
     })
+}
+
+/// A polygon's validity (OGC Simple Features, via geo's `Validation`);
+/// other geometries as they are.
+fn valid(geometry: Geometry<f64>) -> Result<Geometry<f64>, Vec<ProblemKind>> {
+    if matches!(geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_)) {
+        let errors = geometry.validation_errors();
+        if !errors.is_empty() {
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            return Err(vec![ProblemKind::InvalidPolygon(text.join("; "))]);
+        }
+    }
+    Ok(geometry)
 }
 
 /// Checks a GeoJSON geometry object and converts it: positions in range,
@@ -476,11 +558,7 @@ pub fn parse_geometry(value: &Value) -> Result<Geometry<f64>, Vec<ProblemKind>> 
     let geometry = Geometry::<f64>::try_from(&gj.value)
         .map_err(|e| vec![ProblemKind::BadFeature(e.to_string())])?;
     if kind == GeometryKind::Polygon {
-        let errors = geometry.validation_errors();
-        if !errors.is_empty() {
-            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            return Err(vec![ProblemKind::InvalidPolygon(text.join("; "))]);
-        }
+        return valid(geometry);
     }
     Ok(geometry)
 }
@@ -518,9 +596,11 @@ fn check_coordinates(kind: GeometryKind, gtype: &str, coords: &Value, out: &mut 
                 }
             }
             GeometryKind::Line => match positions(part, out) {
-                Some(line) if distinct(&line) < 2 => out.push(ProblemKind::DegenerateLine {
-                    line: format!("{prefix}the line"),
-                }),
+                Some(line) if !distinct_at_least(&line, 2) => {
+                    out.push(ProblemKind::DegenerateLine {
+                        line: format!("{prefix}the line"),
+                    })
+                }
                 _ => {}
             },
             GeometryKind::Polygon => {
@@ -551,8 +631,8 @@ fn check_coordinates(kind: GeometryKind, gtype: &str, coords: &Value, out: &mut 
     }
 }
 
-fn check_ring(name: &str, ring: &[[f64; 2]], out: &mut Vec<ProblemKind>) {
-    let fmt = |c: &[f64; 2]| format!("{}, {}", c[0], c[1]);
+pub(super) fn check_ring(name: &str, ring: &[Coord<f64>], out: &mut Vec<ProblemKind>) {
+    let fmt = |c: &Coord<f64>| format!("{}, {}", c.x, c.y);
     if ring.len() < 4 {
         out.push(ProblemKind::DegenerateRing {
             ring: name.to_string(),
@@ -572,7 +652,7 @@ fn check_ring(name: &str, ring: &[[f64; 2]], out: &mut Vec<ProblemKind>) {
         });
         return;
     }
-    if distinct(ring) < 3 {
+    if !distinct_at_least(ring, 3) {
         out.push(ProblemKind::DegenerateRing {
             ring: name.to_string(),
             why: "it has fewer than 3 distinct positions".into(),
@@ -588,29 +668,33 @@ fn check_ring(name: &str, ring: &[[f64; 2]], out: &mut Vec<ProblemKind>) {
 }
 
 /// Whether every position lies on one straight line.
-fn collinear(coords: &[[f64; 2]]) -> bool {
+fn collinear(coords: &[Coord<f64>]) -> bool {
     let p0 = coords[0];
     let Some(p1) = coords.iter().find(|c| **c != p0) else {
         return true;
     };
-    let (dx, dy) = (p1[0] - p0[0], p1[1] - p0[1]);
+    let (dx, dy) = (p1.x - p0.x, p1.y - p0.y);
     coords
         .iter()
-        .all(|c| dx * (c[1] - p0[1]) - dy * (c[0] - p0[0]) == 0.0)
+        .all(|c| dx * (c.y - p0.y) - dy * (c.x - p0.x) == 0.0)
 }
 
-/// Number of distinct positions, counting consecutive repeats once.
-fn distinct(coords: &[[f64; 2]]) -> usize {
-    let mut seen: Vec<[f64; 2]> = Vec::new();
+/// Whether there are at least `n` distinct positions (looking no further
+/// than it takes to find them).
+pub(super) fn distinct_at_least(coords: &[Coord<f64>], n: usize) -> bool {
+    let mut seen: Vec<Coord<f64>> = Vec::with_capacity(n);
     for c in coords {
         if !seen.contains(c) {
             seen.push(*c);
+            if seen.len() >= n {
+                return true;
+            }
         }
     }
-    seen.len()
+    seen.len() >= n
 }
 
-fn positions(value: &Value, out: &mut Vec<ProblemKind>) -> Option<Vec<[f64; 2]>> {
+fn positions(value: &Value, out: &mut Vec<ProblemKind>) -> Option<Vec<Coord<f64>>> {
     let Some(array) = value.as_array() else {
         out.push(ProblemKind::BadCoordinate(format!(
             "expected an array of positions, found {}",
@@ -632,7 +716,7 @@ fn positions(value: &Value, out: &mut Vec<ProblemKind>) -> Option<Vec<[f64; 2]>>
 }
 
 /// One GeoJSON position: `[lon, lat]` or `[lon, lat, z]`, finite and in range.
-fn position(value: &Value) -> Result<[f64; 2], ProblemKind> {
+fn position(value: &Value) -> Result<Coord<f64>, ProblemKind> {
     let nums: Option<Vec<f64>> = value
         .as_array()
         .map(|a| a.iter().map(Value::as_f64).collect::<Option<Vec<f64>>>())
@@ -642,7 +726,7 @@ fn position(value: &Value) -> Result<[f64; 2], ProblemKind> {
         _ => return Err(ProblemKind::BadCoordinate(short(value))),
     };
     if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) {
-        return Ok([x, y]);
+        return Ok(Coord { x, y });
     }
     let hint = if x.abs() > 360.0 || y.abs() > 360.0 {
         "; the file looks projected (metres, e.g. Web Mercator or a UTM/Gauss-Krüger zone): \

@@ -7,6 +7,7 @@ mod feature;
 mod load;
 mod manifest;
 mod properties;
+mod stream;
 
 pub use error::{FeatureLabel, LoadError, Problem, ProblemKind};
 pub use feature::{rect_union, stable_fid, Feature, Fnv64};

@@ -160,6 +160,9 @@ pub struct KeyTable {
     /// The list the last feature used: the next one nearly always has it.
     last: Option<Arc<[Box<str>]>>,
     values: FastMap<u64, Arc<Slot>>,
+    /// For each place in an object, how often its values were looked for
+    /// among the shared ones, and found ([`KeyTable::read`]).
+    columns: Vec<Column>,
     /// This table's number, and how many values it has numbered.
     table: u32,
     numbered: u32,
@@ -172,6 +175,7 @@ impl Default for KeyTable {
             lists: FastMap::default(),
             last: None,
             values: FastMap::default(),
+            columns: Vec::new(),
             table: TABLES.fetch_add(1, Ordering::Relaxed),
             numbered: 0,
         }
@@ -190,14 +194,7 @@ impl KeyTable {
         }
         let keys = match &self.last {
             Some(last) if **last == *keys => Arc::clone(last),
-            _ => match self.lists.get(&keys) {
-                Some(shared) => Arc::clone(shared),
-                None => {
-                    let shared: Arc<[Box<str>]> = keys.clone().into();
-                    self.lists.insert(keys, Arc::clone(&shared));
-                    shared
-                }
-            },
+            _ => self.list(keys),
         };
         self.last = Some(Arc::clone(&keys));
         Properties {
@@ -237,6 +234,242 @@ impl KeyTable {
                 place,
             },
         })
+    }
+}
+
+impl KeyTable {
+    /// Reads a JSON object straight into [`Properties`], with no map in
+    /// between: keys are compared with the last feature's list as they
+    /// come, and scalars are found among the shared values by their text,
+    /// so a feature whose keys and values were seen before allocates only
+    /// its own list of values. The same result as [`KeyTable::properties`]
+    /// of the parsed object (a repeated key keeps its first place and its
+    /// last value, as a JSON object does).
+    pub fn read<'de, D: serde::Deserializer<'de>>(&mut self, d: D) -> Result<Properties, D::Error> {
+        struct Object<'t>(&'t mut KeyTable);
+        impl<'de> serde::de::Visitor<'de> for Object<'_> {
+            type Value = Properties;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Properties, A::Error> {
+                let table = self.0;
+                let last = table.last.clone();
+                let mut keys: Vec<Box<str>> = Vec::new();
+                let mut values: Vec<Arc<Slot>> = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                // Whether the keys so far are the last list's first ones.
+                let mut same = true;
+                while let Some(key) = map.next_key_seed(Key {
+                    expected: last
+                        .as_deref()
+                        .filter(|_| same)
+                        .and_then(|l| l.get(values.len()))
+                        .map(|k| &**k),
+                })? {
+                    let value = map.next_value_seed(Scalar {
+                        table: &mut *table,
+                        column: values.len(),
+                    })?;
+                    if let Some(k) = key {
+                        if same {
+                            same = false;
+                            keys = last.as_deref().unwrap_or_default()[..values.len()].to_vec();
+                        }
+                        if let Some(i) = keys.iter().position(|have| *have == k) {
+                            values[i] = value;
+                            continue;
+                        }
+                        keys.push(k);
+                    }
+                    values.push(value);
+                }
+                let keys = match &last {
+                    Some(last) if same && last.len() == values.len() => Arc::clone(last),
+                    _ => {
+                        if same {
+                            keys = last.as_deref().unwrap_or_default()[..values.len()].to_vec();
+                        }
+                        table.list(keys)
+                    }
+                };
+                table.last = Some(Arc::clone(&keys));
+                Ok(Properties {
+                    keys,
+                    values: values.into_boxed_slice(),
+                })
+            }
+        }
+        d.deserialize_map(Object(self))
+    }
+
+    /// The shared list equal to `keys`, or a new one.
+    fn list(&mut self, keys: Vec<Box<str>>) -> Arc<[Box<str>]> {
+        match self.lists.get(&keys) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                let shared: Arc<[Box<str>]> = keys.clone().into();
+                self.lists.insert(keys, Arc::clone(&shared));
+                shared
+            }
+        }
+    }
+
+    /// The shared slot of a scalar whose hash is `h`, if it holds a value
+    /// that `same` accepts.
+    fn shared(&self, h: u64, same: impl FnOnce(&Value) -> bool) -> Option<Arc<Slot>> {
+        self.values
+            .get(&h)
+            .filter(|slot| same(&slot.value))
+            .map(Arc::clone)
+    }
+
+    /// The column at `place`, made if new.
+    fn column(&mut self, place: usize) -> &mut Column {
+        if self.columns.len() <= place {
+            self.columns.resize(place + 1, Column::default());
+        }
+        &mut self.columns[place]
+    }
+
+    /// A slot for `v`, the value at `place` of an object: shared when
+    /// the column shares, else a new one.
+    fn share_at(&mut self, place: usize, v: Value) -> Arc<Slot> {
+        if !self.column(place).shares() {
+            return self.slot(v);
+        }
+        let before = self.numbered;
+        let slot = self.share(v);
+        let found = u32::from(self.numbered == before);
+        let column = self.column(place);
+        column.looked += 1;
+        column.found += found;
+        slot
+    }
+}
+
+/// A key of an object: `None` when it is the key expected (the last list's
+/// key at this place), so that nothing is allocated; else the key.
+struct Key<'k> {
+    expected: Option<&'k str>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key<'_> {
+    type Value = Option<Box<str>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Key<'_> {
+    type Value = Option<Box<str>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<Self::Value, E> {
+        Ok(match self.expected {
+            Some(e) if e == k => None,
+            _ => Some(k.into()),
+        })
+    }
+}
+
+/// A value of an object, as a slot of the table, shared when its column
+/// shares.
+struct Scalar<'t> {
+    table: &'t mut KeyTable,
+    /// Its place in the object.
+    column: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Scalar<'_> {
+    type Value = Arc<Slot>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Arc<Slot>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Scalar<'_> {
+    type Value = Arc<Slot>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Arc<Slot>, E> {
+        use std::hash::BuildHasher;
+        let (table, place) = (self.table, self.column);
+        if !table.column(place).shares() {
+            return Ok(table.slot(Value::String(s.to_string())));
+        }
+        // As `scalar_hash` hashes a string value.
+        let h = foldhash::fast::FixedState::with_seed(0x5eed).hash_one((5u8, s));
+        match table.shared(h, |v| v.as_str() == Some(s)) {
+            Some(slot) => {
+                let column = table.column(place);
+                column.looked += 1;
+                column.found += 1;
+                Ok(slot)
+            }
+            None => Ok(table.share_at(place, Value::String(s.to_string()))),
+        }
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Arc<Slot>, E> {
+        Ok(self.table.share_at(self.column, Value::Bool(b)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Arc<Slot>, E> {
+        Ok(self.table.share_at(self.column, Value::from(n)))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Arc<Slot>, E> {
+        Ok(self.table.share_at(self.column, Value::from(n)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Arc<Slot>, E> {
+        Ok(self.table.share_at(self.column, Value::from(n)))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Arc<Slot>, E> {
+        Ok(self.table.share_at(self.column, Value::Null))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Arc<Slot>, A::Error> {
+        use serde::Deserialize;
+        let v = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(self.table.share_at(self.column, v))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Arc<Slot>, A::Error> {
+        use serde::Deserialize;
+        let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(self.table.share_at(self.column, v))
+    }
+}
+
+/// How the values at one place of a layer's objects have shared so far.
+#[derive(Debug, Default, Clone, Copy)]
+struct Column {
+    looked: u32,
+    found: u32,
+}
+
+impl Column {
+    /// Whether values here are worth looking for among the shared ones: a
+    /// column of ids or names, where nearly every value is new, would only
+    /// fill the table with values no other feature has (two million of
+    /// them in a layer of a million points, each a hash-table entry).
+    /// After the first 512 values, a column shares only while at least
+    /// one in eight was found.
+    fn shares(self) -> bool {
+        self.looked < 512 || self.found >= self.looked / 8
     }
 }
 
@@ -304,5 +537,80 @@ mod tests {
         assert!(!Arc::ptr_eq(&a.values[0], &b.values[0]));
         assert!(!Arc::ptr_eq(&a.keys, &c.keys));
         assert_eq!((b["a"].clone(), b["b"].clone()), (json!(4), json!(3)));
+    }
+
+    /// Objects as a layer file has them: keys from a small set, so lists
+    /// repeat and keys come twice; values that repeat, and some that do not.
+    fn object_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop::sample::select(vec!["a", "b", "c", "id", "name"]);
+        let value = prop_oneof![
+            (0..3i64).prop_map(|i| json!(i)),
+            (0..3i64).prop_map(|i| json!(format!("v{i}"))),
+            any::<u32>().prop_map(|i| json!(format!("unique {i}"))),
+            Just(json!(-1.5)),
+            Just(json!(null)),
+            Just(json!(true)),
+            Just(json!([1, "x"])),
+            Just(json!({"k": [1]})),
+        ];
+        prop::collection::vec((key, value), 0..6).prop_map(|pairs| {
+            let members: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", json!(k)))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        })
+    }
+
+    proptest::proptest! {
+        /// Reading an object's text straight into properties gives what
+        /// parsing it to a map and converting does: the same keys in the
+        /// same order (a repeated key in its first place, with its last
+        /// value) and the same values, over a run of objects that share.
+        #[test]
+        fn reading_an_object_gives_what_its_map_gives(
+            texts in proptest::collection::vec(object_text(), 1..40)
+        ) {
+            let (mut streamed, mut mapped) = (KeyTable::default(), KeyTable::default());
+            for text in &texts {
+                let mut de = serde_json::Deserializer::from_str(text);
+                let read = streamed.read(&mut de).unwrap();
+                let map: Map<String, Value> = serde_json::from_str(text).unwrap();
+                let made = mapped.properties(map.clone());
+                proptest::prop_assert_eq!(&read, &made, "{}", text);
+                proptest::prop_assert!(read.keys().eq(map.keys().map(String::as_str)));
+                proptest::prop_assert_eq!(read.to_map(), map);
+            }
+        }
+    }
+
+    #[test]
+    fn a_column_of_new_values_stops_being_shared() {
+        let mut table = KeyTable::default();
+        for i in 0..2000 {
+            let text = format!(r#"{{"id":"f-{i}","kind":"k{}"}}"#, i % 3);
+            table
+                .read(&mut serde_json::Deserializer::from_str(&text))
+                .unwrap();
+        }
+        // The ids stopped being kept after the first 512; the kinds are
+        // three shared values.
+        assert_eq!(table.values.len(), 512 + 3);
+        assert!(!table.columns[0].shares());
+        assert!(table.columns[1].shares());
+        let a = table
+            .read(&mut serde_json::Deserializer::from_str(
+                r#"{"id":"x","kind":"k1"}"#,
+            ))
+            .unwrap();
+        let b = table
+            .read(&mut serde_json::Deserializer::from_str(
+                r#"{"id":"x","kind":"k1"}"#,
+            ))
+            .unwrap();
+        assert!(Arc::ptr_eq(&a.values[1], &b.values[1]));
+        assert!(!Arc::ptr_eq(&a.values[0], &b.values[0]));
+        assert_eq!(a, b);
     }
 }
