@@ -41,30 +41,26 @@ impl Bands {
         if shaped.is_empty() {
             return Bands::default();
         }
-        // Vertices of the form each feature has now, finest first.
-        let mut current: Vec<usize> = shaped
-            .iter()
-            .map(|&i| features[i as usize].mercator.coords_count())
-            .collect();
-        let mut bands = Vec::new();
-        let mut z = i32::from(maxzoom);
-        while z >= i32::from(minzoom) {
-            let tolerance = band_tolerance(z as u8);
-            let mut simplified = Vec::new();
-            for (k, &i) in shaped.iter().enumerate() {
-                let g = simplify(&features[i as usize].mercator, tolerance);
-                let n = g.coords_count();
-                if n * 4 <= current[k] * 3 {
-                    current[k] = n;
-                    simplified.push((i, g));
-                }
-            }
-            simplified.shrink_to_fit();
-            bands.push(Band {
-                tolerance,
-                simplified,
-            });
-            z -= 2;
+        let zooms: Vec<u8> = (minzoom..=maxzoom).rev().step_by(2).collect();
+        // Two halves on two threads, when there is enough to share.
+        let (mut bands, rest) = if shaped.len() >= 1024 {
+            let (a, b) = shaped.split_at(shaped.len() / 2);
+            std::thread::scope(|s| {
+                let other = s.spawn(|| simplify_each(features, b, &zooms));
+                let mine = simplify_each(features, a, &zooms);
+                let other = other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (mine, other)
+            })
+        } else {
+            (simplify_each(features, &shaped, &zooms), Vec::new())
+        };
+        for (band, more) in bands.iter_mut().zip(rest) {
+            band.simplified.extend(more.simplified);
+        }
+        for band in &mut bands {
+            band.simplified.shrink_to_fit();
         }
         Bands(bands)
     }
@@ -103,6 +99,44 @@ impl Bands {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The bands at `zooms` (finest first) of the features at positions
+/// `shaped`. Each band simplifies the feature's last stored form rather
+/// than its full geometry, by what is left of its tolerance after the error
+/// that form already has, so that no form strays further than its own
+/// band's tolerance from the full geometry while each band works on a few
+/// vertices.
+fn simplify_each(features: &[Feature], shaped: &[u32], zooms: &[u8]) -> Vec<Band> {
+    let mut bands: Vec<Band> = zooms
+        .iter()
+        .map(|&z| Band {
+            tolerance: band_tolerance(z),
+            simplified: Vec::new(),
+        })
+        .collect();
+    for &i in shaped {
+        let full = &features[i as usize].mercator;
+        // The band holding the feature's last stored form (none: the
+        // full geometry), that form's error and its vertices.
+        let (mut last, mut error, mut count) = (None::<usize>, 0.0, full.coords_count());
+        for k in 0..bands.len() {
+            let tolerance = bands[k].tolerance;
+            let g = {
+                let form = match last {
+                    Some(b) => bands[b].simplified.last().map_or(full, |(_, g)| g),
+                    None => full,
+                };
+                simplify(form, tolerance - error)
+            };
+            let n = g.coords_count();
+            if n * 4 <= count * 3 {
+                bands[k].simplified.push((i, g));
+                (last, error, count) = (Some(k), tolerance, n);
+            }
+        }
+    }
+    bands
 }
 
 fn is_points(g: &Geometry<f64>) -> bool {

@@ -39,7 +39,18 @@ impl Feature {
         properties: impl Into<Properties>,
     ) -> Option<Feature> {
         let bbox = geometry.bounding_rect()?;
-        Some(Feature {
+        Some(Feature::with_bbox(layer_id, id, geometry, bbox, properties))
+    }
+
+    /// Builds a feature whose bounding box is known.
+    pub fn with_bbox(
+        layer_id: &str,
+        id: String,
+        geometry: Geometry<f64>,
+        bbox: Rect<f64>,
+        properties: impl Into<Properties>,
+    ) -> Feature {
+        Feature {
             fid: 0,
             rank: rank(stable_fid(layer_id, &id)),
             id,
@@ -47,7 +58,7 @@ impl Feature {
             geometry,
             properties: properties.into(),
             bbox,
-        })
+        }
     }
 
     /// A string property, if present and a string.

@@ -7,7 +7,7 @@ use super::feature::Feature;
 use super::manifest::{GeometryKind, LayerMeta, Manifest};
 use super::properties::{KeyTable, Properties};
 use super::stream::{self, FeatureSeed, RawFeature, RawGeometry, RawProperties, Tok};
-use geo::{Coord, Geometry, Validation};
+use geo::{BoundingRect, Coord, Geometry, Rect, Validation};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -57,7 +57,15 @@ pub(crate) fn read_dataset(dir: &Path) -> Result<RawDataset, LoadError> {
         match std::fs::read(&path) {
             Ok(bytes) => {
                 version.write(&bytes);
+                let start = std::time::Instant::now();
                 let features = read_layer(meta, &path, &bytes, &mut problems);
+                tracing::debug!(
+                    layer = meta.id,
+                    bytes = bytes.len(),
+                    features = features.len(),
+                    seconds = start.elapsed().as_secs_f64(),
+                    "layer file parsed"
+                );
                 layers.push((meta.clone(), features));
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => problems.push(Problem {
@@ -130,6 +138,11 @@ fn read_layer(
     bytes: &[u8],
     problems: &mut Vec<Problem>,
 ) -> Vec<Feature> {
+    if bytes.len() >= TWO_THREADS_FROM {
+        if let Some(features) = read_in_halves(meta, path, bytes) {
+            return features;
+        }
+    }
     let file_problem = |kind| Problem {
         path: path.to_path_buf(),
         feature: None,
@@ -169,6 +182,88 @@ fn read_layer(
     out
 }
 
+/// Files of this size and over are read in two halves at once.
+const TWO_THREADS_FROM: usize = 4 << 20;
+
+/// Reads a big layer file's features in two halves on two threads
+/// ([`super::split`] finds them), when the file is a plain
+/// FeatureCollection and every feature is good; `None` for anything else,
+/// which the caller then reads in one piece to report it in order.
+fn read_in_halves(meta: &LayerMeta, path: &Path, bytes: &[u8]) -> Option<Vec<Feature>> {
+    let start = std::time::Instant::now();
+    let spans = super::split::feature_spans(bytes)?;
+    tracing::debug!(seconds = start.elapsed().as_secs_f64(), "features found");
+    // The file around the array, parsed in full with an empty array in
+    // its place: a FeatureCollection with nothing else wrong, and no
+    // second `features` member the pass missed.
+    let mut around = Vec::with_capacity(bytes.len() - (spans.close - spans.open) + 1);
+    around.extend_from_slice(&bytes[..spans.open]);
+    around.extend_from_slice(b"[]");
+    around.extend_from_slice(&bytes[spans.close + 1..]);
+    let mut none = Nothing(false);
+    let mut de = serde_json::Deserializer::from_slice(&around);
+    let top = serde::de::DeserializeSeed::deserialize(Collection { each: &mut none }, &mut de)
+        .and_then(|top| de.end().map(|()| top))
+        .ok()?;
+    let collection = top.kind.as_ref().and_then(Value::as_str) == Some("FeatureCollection");
+    if !collection || !matches!(top.features, Features::Array) || none.0 {
+        return None;
+    }
+
+    let read = |convert: &mut Converter, items: &[(u32, u32)], first: usize| -> bool {
+        items.iter().enumerate().all(|(k, &(s, e))| {
+            let mut de = serde_json::Deserializer::from_slice(&bytes[s as usize..e as usize]);
+            convert.feature(first + k, &mut de).is_ok() && de.end().is_ok()
+        })
+    };
+    let half = spans.items.len() / 2;
+    let mut one = Converter::new(meta, path);
+    let mut two = Converter::new(meta, path);
+    two.keys = KeyTable::continuing(&one.keys);
+    for c in [&mut one, &mut two] {
+        c.first_index = None;
+        c.hashes.reserve(half + 1);
+    }
+    let (ok_one, ok_two) = std::thread::scope(|s| {
+        let other = s.spawn(|| read(&mut two, &spans.items[half..], half));
+        let mine = read(&mut one, &spans.items[..half], 0);
+        (mine, other.join().unwrap_or(false))
+    });
+    tracing::debug!(seconds = start.elapsed().as_secs_f64(), "halves read");
+    let clean = ok_one && ok_two && one.problems.is_empty() && two.problems.is_empty();
+    if !clean {
+        return None;
+    }
+    // Two features with one id (or, once in 2^64, two ids with one hash):
+    // the file is read again in one piece, which tells which.
+    let mut hashes = std::mem::take(&mut one.hashes);
+    hashes.append(&mut two.hashes);
+    hashes.sort_unstable();
+    if hashes.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    one.keys
+        .adopt(&two.keys, two.out.iter_mut().map(|f| &mut f.properties));
+    let mut features = one.out;
+    features.append(&mut two.out);
+    tracing::debug!(seconds = start.elapsed().as_secs_f64(), "halves joined");
+    Some(features)
+}
+
+/// A sink that only notes whether it was given anything.
+struct Nothing(bool);
+
+impl Sink for Nothing {
+    fn feature<'de, D: serde::Deserializer<'de>>(
+        &mut self,
+        _: usize,
+        d: D,
+    ) -> Result<(), D::Error> {
+        self.0 = true;
+        <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| ())
+    }
+}
+
 /// Checks and converts the features of one layer file, in order: what it
 /// kept, and a problem for each feature it refused.
 struct Converter<'a> {
@@ -176,7 +271,12 @@ struct Converter<'a> {
     path: &'a Path,
     out: Vec<Feature>,
     problems: Vec<Problem>,
-    first_index: HashMap<String, usize, foldhash::fast::RandomState>,
+    /// Where each id was first seen, to report a second feature with it;
+    /// `None` when reading half a file, where `hashes` are kept instead
+    /// and checked at the end ([`read_in_halves`]), which is much cheaper
+    /// than a map of a million strings.
+    first_index: Option<HashMap<String, usize, foldhash::fast::RandomState>>,
+    hashes: Vec<u64>,
     keys: KeyTable,
     /// The last feature's coordinates, the buffer reused.
     toks: Vec<Tok>,
@@ -217,7 +317,8 @@ impl<'a> Converter<'a> {
             path,
             out: Vec::new(),
             problems: Vec::new(),
-            first_index: HashMap::default(),
+            first_index: Some(HashMap::default()),
+            hashes: Vec::new(),
             keys: KeyTable::default(),
             toks: Vec::new(),
         }
@@ -225,35 +326,47 @@ impl<'a> Converter<'a> {
 
     /// The feature at `index` of the file.
     fn convert(&mut self, index: usize, raw: RawFeature) {
-        let id = feature_id(self.meta, &raw);
-        let label = FeatureLabel {
-            index,
-            id: id.as_ref().ok().cloned(),
-        };
-        let (path, problems) = (self.path, &mut self.problems);
-        let mut report = |kind| {
-            problems.push(Problem {
-                path: path.to_path_buf(),
-                feature: Some(label.clone()),
-                kind,
-            })
-        };
-        let id = match id {
+        let id = match feature_id(self.meta, &raw) {
             Ok(id) => id,
-            Err(why) => {
-                report(ProblemKind::MissingId(why));
-                return;
-            }
+            Err(why) => return self.report(index, None, vec![ProblemKind::MissingId(why)]),
         };
-        if let Some(&first) = self.first_index.get(&id) {
-            report(ProblemKind::DuplicateId { id, first });
-            return;
+        match &mut self.first_index {
+            Some(first_index) => {
+                if let Some(&first) = first_index.get(&id) {
+                    let kind = ProblemKind::DuplicateId {
+                        id: id.clone(),
+                        first,
+                    };
+                    return self.report(index, Some(id), vec![kind]);
+                }
+                first_index.insert(id.clone(), index);
+            }
+            None => {
+                use std::hash::BuildHasher;
+                let h = foldhash::fast::FixedState::with_seed(0x1d).hash_one(&id);
+                self.hashes.push(h);
+            }
         }
-        self.first_index.insert(id.clone(), index);
-        match read_feature(self.meta, raw, id, &self.toks) {
-            Ok(feature) => self.out.push(feature),
-            Err(kinds) => kinds.into_iter().for_each(&mut report),
+        match read_feature(self.meta, raw, &self.toks) {
+            Ok((geometry, bbox, properties)) => self.out.push(Feature::with_bbox(
+                &self.meta.id,
+                id,
+                geometry,
+                bbox,
+                properties,
+            )),
+            Err(kinds) => self.report(index, Some(id), kinds),
         }
+    }
+
+    /// Problems of the feature at `index`.
+    fn report(&mut self, index: usize, id: Option<String>, kinds: Vec<ProblemKind>) {
+        let label = FeatureLabel { index, id };
+        self.problems.extend(kinds.into_iter().map(|kind| Problem {
+            path: self.path.to_path_buf(),
+            feature: Some(label.clone()),
+            kind,
+        }));
     }
 }
 
@@ -456,13 +569,14 @@ fn feature_id(meta: &LayerMeta, feature: &RawFeature) -> Result<String, String> 
     }
 }
 
-/// Checks and converts one feature, whose coordinates are `toks`.
+/// Checks and converts one feature's geometry and properties, its
+/// coordinates being `toks`: the geometry, its bounding box and the
+/// properties.
 fn read_feature(
     meta: &LayerMeta,
     raw: RawFeature,
-    id: String,
     toks: &[Tok],
-) -> Result<Feature, Vec<ProblemKind>> {
+) -> Result<(Geometry<f64>, Rect<f64>, Properties), Vec<ProblemKind>> {
     let (kind, coordinates) = match &raw.geometry {
         RawGeometry::None => return Err(vec![ProblemKind::NoGeometry]),
         RawGeometry::Object { kind, coordinates } => (kind.as_ref(), *coordinates),
@@ -508,11 +622,12 @@ fn read_feature(
             ))])
         }
     };
-    Feature::new(&meta.id, id, geometry, properties).ok_or_else(|| {
+    let bbox = geometry.bounding_rect().ok_or_else(|| {
         vec![ProblemKind::BadFeature(
             "the geometry has no coordinates".into(),
         )]
-    })
+    })?;
+    Ok((geometry, bbox, properties))
 }
 
 /// A polygon's validity (OGC Simple Features, via geo's `Validation`);
@@ -756,5 +871,116 @@ pub fn manifest_path(dir: &Path) -> PathBuf {
         dir.to_path_buf()
     } else {
         dir.join(MANIFEST_FILE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Manifest;
+
+    fn meta() -> LayerMeta {
+        let text = "[dataset]\nid = \"d\"\ntitle = { zh = \"甲\", en = \"D\" }\n\n\
+                    [[layers]]\nid = \"pts\"\ntitle = { zh = \"点\", en = \"P\" }\n\
+                    file = \"p.geojson\"\ngeometry = \"point\"\n";
+        Manifest::parse(text).unwrap().layers.remove(0)
+    }
+
+    /// A FeatureCollection of `n` points, with a repeated category, a
+    /// unique name, and `extra` spliced into the features array.
+    fn file(n: usize, extra: &str) -> String {
+        let features: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"type":"Feature","id":"p{i}","properties":{{"name":"point {i}","category":"c{}","n":{i}}},"geometry":{{"type":"Point","coordinates":[116.{i},40.5]}}}}"#,
+                    i % 3
+                )
+            })
+            .collect();
+        format!(
+            "{{\"type\":\"FeatureCollection\",\"name\":\"x\",\"features\":[\n{}{extra}\n]}}",
+            features.join(",\n")
+        )
+    }
+
+    fn serial(bytes: &[u8]) -> (Vec<Feature>, Vec<Problem>) {
+        let mut problems = Vec::new();
+        let path = Path::new("p.geojson");
+        // Below the size where halves start, so one piece.
+        assert!(bytes.len() < TWO_THREADS_FROM);
+        (read_layer(&meta(), path, bytes, &mut problems), problems)
+    }
+
+    #[test]
+    fn halves_read_what_one_piece_reads() {
+        let text = file(3001, "");
+        let halves = read_in_halves(&meta(), Path::new("p.geojson"), text.as_bytes()).unwrap();
+        let (whole, problems) = serial(text.as_bytes());
+        assert!(problems.is_empty());
+        assert_eq!(halves.len(), 3001);
+        for (a, b) in halves.iter().zip(&whole) {
+            assert_eq!(
+                (&a.id, &a.geometry, &a.properties),
+                (&b.id, &b.geometry, &b.properties)
+            );
+            assert_eq!(a.bbox, b.bbox);
+        }
+        // Equal values from the two halves are one value, numbered once,
+        // as when one table reads the file; values of one half only are
+        // numbered apart from the other half's.
+        let number = |f: &Feature, key: &str| {
+            f.properties
+                .numbered()
+                .find(|(k, _, _)| *k == key)
+                .map(|(_, _, n)| n)
+                .unwrap()
+        };
+        assert_eq!(
+            number(&halves[0], "category"),
+            number(&halves[3000], "category")
+        );
+        assert_ne!(number(&halves[0], "name"), number(&halves[3000], "name"));
+        let tables: std::collections::HashSet<u32> = halves
+            .iter()
+            .flat_map(|f| f.properties.numbered().map(|(_, _, n)| n.table))
+            .collect();
+        assert_eq!(tables.len(), 1);
+    }
+
+    #[test]
+    fn a_file_with_any_problem_is_read_again_in_one_piece() {
+        let path = Path::new("p.geojson");
+        // An id in both halves, a bad feature, a trailing comma, a second
+        // features member: the halves give up, one piece says what is wrong.
+        let dup = r#",{"type":"Feature","id":"p0","properties":{},"geometry":{"type":"Point","coordinates":[116,40]}}"#;
+        let bad = r#",{"type":"Feature","id":"q","properties":{},"geometry":{"type":"Point","coordinates":[400,40]}}"#;
+        for text in [
+            file(200, dup),
+            file(200, bad),
+            file(200, ","),
+            file(200, "").replace("FeatureCollection", "Feature"),
+        ] {
+            assert!(
+                read_in_halves(&meta(), path, text.as_bytes()).is_none(),
+                "{text:.200}"
+            );
+            let (_, problems) = serial(text.as_bytes());
+            assert!(!problems.is_empty());
+        }
+        // Two `features` members are read one after the other, as before.
+        let two = file(200, "").replace("\"name\":\"x\"", "\"features\":[]");
+        assert!(read_in_halves(&meta(), path, two.as_bytes()).is_none());
+        assert_eq!(serial(two.as_bytes()).0.len(), 200);
+        let (_, problems) = serial(file(200, dup).as_bytes());
+        assert!(
+            matches!(
+                &problems[..],
+                [Problem {
+                    kind: ProblemKind::DuplicateId { first: 0, .. },
+                    ..
+                }]
+            ),
+            "{problems:?}"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod feature;
 mod load;
 mod manifest;
 mod properties;
+mod split;
 mod stream;
 
 pub use error::{FeatureLabel, LoadError, Problem, ProblemKind};
@@ -158,11 +159,23 @@ impl Catalog {
     /// Loads and validates the dataset whose manifest is `dir/layers.toml`
     /// (or `dir`, when it names a file). Fails with every problem found.
     pub fn load(dir: &Path) -> Result<Catalog, LoadError> {
+        let start = std::time::Instant::now();
         let raw = load::read_dataset(dir)?;
+        tracing::debug!(seconds = start.elapsed().as_secs_f64(), "layer files read");
         let layers = raw
             .layers
             .into_iter()
-            .map(|(meta, features)| Layer::new(meta, features))
+            .map(|(meta, features)| {
+                let start = std::time::Instant::now();
+                let layer = Layer::new(meta, features);
+                tracing::debug!(
+                    layer = layer.id(),
+                    features = layer.features.len(),
+                    seconds = start.elapsed().as_secs_f64(),
+                    "layer indexed"
+                );
+                layer
+            })
             .collect();
         Ok(Catalog {
             dataset: raw.manifest.dataset,

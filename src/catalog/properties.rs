@@ -350,6 +350,50 @@ impl KeyTable {
     }
 }
 
+impl KeyTable {
+    /// Half of the place numbers, where a [`KeyTable::continuing`] table
+    /// starts.
+    const SECOND_HALF: u32 = 1 << 31;
+
+    /// A table for reading the second half of a file whose first half
+    /// `first` reads at the same time: its values take the same table
+    /// number and places from 2^31 up, so that after
+    /// [`KeyTable::adopt`] the layer's values are numbered as by one table.
+    pub fn continuing(first: &KeyTable) -> KeyTable {
+        KeyTable {
+            table: first.table,
+            numbered: Self::SECOND_HALF,
+            ..KeyTable::default()
+        }
+    }
+
+    /// Makes the properties read with `second` (made by
+    /// [`KeyTable::continuing`] this table) share this table's values
+    /// where they are equal, as if one table had read both halves.
+    pub fn adopt<'p>(
+        &self,
+        second: &KeyTable,
+        properties: impl Iterator<Item = &'p mut Properties>,
+    ) {
+        let mut mine: FastMap<*const Slot, Arc<Slot>> = FastMap::default();
+        for (h, theirs) in &second.values {
+            if let Some(slot) = self.values.get(h).filter(|s| s.value == theirs.value) {
+                mine.insert(Arc::as_ptr(theirs), Arc::clone(slot));
+            }
+        }
+        if mine.is_empty() {
+            return;
+        }
+        for p in properties {
+            for v in p.values.iter_mut() {
+                if let Some(slot) = mine.get(&Arc::as_ptr(v)) {
+                    *v = Arc::clone(slot);
+                }
+            }
+        }
+    }
+}
+
 /// A key of an object: `None` when it is the key expected (the last list's
 /// key at this place), so that nothing is allocated; else the key.
 struct Key<'k> {
