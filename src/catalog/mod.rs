@@ -49,6 +49,29 @@ pub struct Layer {
     bounds: Option<geo::Rect<f64>>,
 }
 
+/// The positions of `features` in the order of their ids. Sorted on each
+/// id's first eight bytes first, held beside the position, so that most
+/// comparisons read neither the features nor the ids' text (sorting a
+/// million ids by their text alone took a fifth of a load).
+fn sorted_by_id(features: &[Feature]) -> Vec<u32> {
+    let head = |id: &str| {
+        let mut b = [0u8; 8];
+        let n = id.len().min(8);
+        b[..n].copy_from_slice(&id.as_bytes()[..n]);
+        u64::from_be_bytes(b)
+    };
+    let mut keyed: Vec<(u64, u32)> = features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (head(&f.id), i as u32))
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| features[a.1 as usize].id.cmp(&features[b.1 as usize].id))
+    });
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
 impl Layer {
     /// Builds a layer, bulk-loading its index.
     pub fn new(meta: LayerMeta, mut features: Vec<Feature>) -> Layer {
@@ -60,10 +83,7 @@ impl Layer {
         let ((index, by_rank), (bands, by_id, id_order)) = std::thread::scope(|s| {
             let other = s.spawn(|| {
                 let bands = bands::Bands::build(&features, meta.minzoom, meta.maxzoom);
-                let mut by_id: Vec<u32> = (0..features.len() as u32).collect();
-                by_id.sort_unstable_by(|&a, &b| {
-                    features[a as usize].id.cmp(&features[b as usize].id)
-                });
+                let by_id = sorted_by_id(&features);
                 let mut id_order = vec![0u32; features.len()];
                 for (place, &i) in by_id.iter().enumerate() {
                     id_order[i as usize] = place as u32;
@@ -224,5 +244,39 @@ impl Catalog {
     /// keys and ETags include it so that no answer outlives its data.
     pub fn version(&self) -> &str {
         &self.version
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The order is the ids' own, whatever they share at the start:
+        /// short ids, ids that are prefixes of others, NULs, and
+        /// characters of several bytes.
+        #[test]
+        fn ids_sort_as_their_text_does(
+            ids in prop::collection::vec("(pt-|ab|a\u{0}|点)?[0-9a\u{0}é]{0,10}", 0..60)
+        ) {
+            let features: Vec<Feature> = ids
+                .iter()
+                .map(|id| {
+                    Feature::new(
+                        "l",
+                        id.clone(),
+                        geo::Geometry::Point(geo::Point::new(0.0, 0.0)),
+                        serde_json::Map::new(),
+                    )
+                    .unwrap()
+                })
+                .collect();
+            let order = sorted_by_id(&features);
+            let mut expected: Vec<u32> = (0..ids.len() as u32).collect();
+            expected.sort_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
+            let texts = |o: &[u32]| o.iter().map(|&i| ids[i as usize].clone()).collect::<Vec<_>>();
+            prop_assert_eq!(texts(&order), texts(&expected));
+        }
     }
 }
