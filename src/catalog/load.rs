@@ -179,6 +179,8 @@ fn read_layer(
         problems.push(file_problem(kind));
         return Vec::new();
     }
+    let mut out = out;
+    out.shrink_to_fit();
     out
 }
 
@@ -224,6 +226,8 @@ fn read_in_halves(meta: &LayerMeta, path: &Path, bytes: &[u8]) -> Option<Vec<Fea
         c.first_index = None;
         c.hashes.reserve(half + 1);
     }
+    one.out.reserve_exact(spans.items.len());
+    two.out.reserve_exact(spans.items.len() - half);
     let (ok_one, ok_two) = std::thread::scope(|s| {
         let other = s.spawn(|| read(&mut two, &spans.items[half..], half));
         let mine = read(&mut one, &spans.items[..half], 0);
