@@ -78,23 +78,26 @@ impl Layer {
         for (i, f) in features.iter_mut().enumerate() {
             f.fid = i as u64 + 1;
         }
-        // The bands and the id table on a second thread, while the R-trees
-        // are built here.
-        let ((index, by_rank), (bands, by_id, id_order)) = std::thread::scope(|s| {
+        // The bands, the sparser trees and the id table on a second thread,
+        // while the main R-tree is built here.
+        let (index, (bands, by_rank, by_id, id_order)) = std::thread::scope(|s| {
             let other = s.spawn(|| {
+                // A layer has bands (lines and polygons) or sparser trees
+                // by rank (points that may thin), never both.
                 let bands = bands::Bands::build(&features, meta.minzoom, meta.maxzoom);
+                let by_rank = Layer::ranked(&meta, &features);
                 let by_id = sorted_by_id(&features);
                 let mut id_order = vec![0u32; features.len()];
                 for (place, &i) in by_id.iter().enumerate() {
                     id_order[i as usize] = place as u32;
                 }
-                (bands, by_id, id_order)
+                (bands, by_rank, by_id, id_order)
             });
-            let indexes = Layer::indexes(&meta, &features);
+            let index = LayerIndex::build(&features);
             let other = other
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (indexes, other)
+            (index, other)
         });
         Layer {
             meta,
@@ -108,10 +111,8 @@ impl Layer {
         }
     }
 
-    /// The R-tree over the features, and for a big point layer that may
-    /// thin, the sparser ones by rank.
-    fn indexes(meta: &LayerMeta, features: &[Feature]) -> (LayerIndex, Vec<(f64, LayerIndex)>) {
-        let index = LayerIndex::build(features);
+    /// For a big point layer that may thin, the sparser R-trees by rank.
+    fn ranked(meta: &LayerMeta, features: &[Feature]) -> Vec<(f64, LayerIndex)> {
         let mut by_rank = Vec::new();
         if meta.thin == Thin::Auto && meta.geometry == GeometryKind::Point {
             let mut share = 0.25;
@@ -120,7 +121,7 @@ impl Layer {
                 share /= 4.0;
             }
         }
-        (index, by_rank)
+        by_rank
     }
 
     /// The sparsest R-tree holding every feature whose rank is below
