@@ -206,7 +206,7 @@ pub fn csv(hits: &[Hit]) -> String {
 /// Appends one CSV field, quoted when it holds a comma, a quote or a line
 /// break.
 fn push_csv_field(out: &mut String, s: &str) {
-    if s.contains([',', '"', '\n', '\r']) {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
         out.push('"');

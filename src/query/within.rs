@@ -6,8 +6,9 @@ use super::geodesic::{area_m2, length_m};
 use super::relate::Prepared;
 use super::target::find_layer;
 use super::{Hit, Overlap, QueryError, Relation, Target};
-use crate::catalog::{Catalog, Feature};
-use geo::{BooleanOps, Geometry, MultiLineString, MultiPolygon};
+use crate::catalog::{Catalog, Feature, GeometryKind, Layer};
+use geo::coordinate_position::CoordPos;
+use geo::{BooleanOps, Geometry, MultiLineString, MultiPolygon, Rect};
 
 /// The features of `layer` within `zone`, sorted by relation then id.
 ///
@@ -28,32 +29,83 @@ pub fn within<'a>(
         .ok_or_else(|| QueryError::ZoneNotPolygon(type_name(&zone.geometry).to_string()))?;
     let prepared = Prepared::zone(catalog, zone);
 
-    let mut hits = Vec::new();
-    for i in layer.index.intersecting(zone.bbox) {
-        crate::limits::check()?;
-        let feature = &layer.features[i];
-        if zone.is(layer.id(), &feature.id) {
-            continue;
+    let points = layer.meta.geometry == GeometryKind::Point;
+    let mut found = Vec::new();
+    for (n, (i, bbox)) in layer.index.intersecting_boxes(zone.bbox).enumerate() {
+        if n % 64 == 0 {
+            crate::limits::check()?;
         }
-        // The matrix is zone-vs-feature: the feature is within the zone
-        // when the zone contains it.
-        let matrix = prepared.relate(&feature.geometry);
-        let relation = if matrix.is_contains() {
-            Relation::Inside
-        } else if !matrix.is_intersects() || !partly {
-            continue;
-        } else if matrix.is_touches() {
-            Relation::Touches
-        } else {
-            Relation::Partly
-        };
+        if let Some(relation) = place(&prepared, zone, layer, i, bbox, points, partly) {
+            found.push((relation, layer.id_order(i), i as u32));
+        }
+    }
+    // Sorted as small keys, then each hit made once, in order.
+    found.sort_unstable();
+    let mut hits = Vec::with_capacity(found.len());
+    for (relation, _, i) in found {
+        let feature = &layer.features[i as usize];
         let mut hit = Hit::new(layer, feature);
         hit.relation = Some(relation);
-        hit.overlap = overlap(feature, &zone_area, relation);
-        hits.push((relation, layer.id_order(i), hit));
+        // A point has no overlap, and its feature need not be read for it.
+        if !points {
+            crate::limits::check()?;
+            hit.overlap = overlap(feature, &zone_area, relation);
+        }
+        hits.push(hit);
     }
-    hits.sort_unstable_by_key(|&(relation, order, _)| (relation, order));
-    Ok(hits.into_iter().map(|(_, _, hit)| hit).collect())
+    Ok(hits)
+}
+
+/// How feature `i` of `layer`, whose box is `bbox`, relates to the zone;
+/// `None` when it is not part of the answer.
+///
+/// Most candidates are placed from their box alone, without reading the
+/// feature: in a layer of points, a box that is a single position is that
+/// point (or several copies of it, which relate alike); any box that lies
+/// where the zone's grid has no edge is wholly inside or wholly outside.
+/// Of the rest, a line or an area whose lines never meet the zone's
+/// boundary is placed by one vertex a part; only what is left is related
+/// in full.
+fn place(
+    prepared: &Prepared,
+    zone: &Target,
+    layer: &Layer,
+    i: usize,
+    bbox: Rect<f64>,
+    points: bool,
+    partly: bool,
+) -> Option<Relation> {
+    let position = if points && bbox.min() == bbox.max() {
+        prepared.locate_point(bbox.min())
+    } else {
+        prepared.locate_box(bbox)
+    };
+    let feature = &layer.features[i];
+    let position = position.or_else(|| {
+        if zone.is(layer.id(), &feature.id) {
+            // Not part of its own answer.
+            return Some(CoordPos::Outside);
+        }
+        prepared.locate_apart(&feature.geometry)
+    });
+    match position {
+        Some(CoordPos::Inside) => return Some(Relation::Inside),
+        Some(CoordPos::OnBoundary) => return partly.then_some(Relation::Touches),
+        Some(CoordPos::Outside) => return None,
+        None => {}
+    }
+    // The matrix is zone-vs-feature: the feature is within the zone when
+    // the zone contains it.
+    let matrix = prepared.relate(&feature.geometry);
+    if matrix.is_contains() {
+        Some(Relation::Inside)
+    } else if !matrix.is_intersects() || !partly {
+        None
+    } else if matrix.is_touches() {
+        Some(Relation::Touches)
+    } else {
+        Some(Relation::Partly)
+    }
 }
 
 /// How much of `feature` lies in `zone`; `None` for points.
