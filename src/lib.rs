@@ -10,6 +10,7 @@ pub mod cache;
 pub mod catalog;
 pub mod cli;
 pub mod glyphs;
+pub mod guard;
 pub mod http;
 pub mod index;
 pub mod limits;

@@ -20,6 +20,7 @@
 //! Pairs without such a crossing — all but a handful in practice — relate
 //! through the prepared geometry unchanged.
 
+use super::QueryError;
 use geo::coordinate_position::CoordPos;
 use geo::line_intersection::{line_intersection, LineIntersection};
 use geo::relate::IntersectionMatrix;
@@ -87,8 +88,19 @@ impl Prepared {
         }
     }
 
-    /// The DE-9IM matrix of this geometry against `other`.
-    pub fn relate(&self, other: &Geometry<f64>) -> IntersectionMatrix {
+    /// The DE-9IM matrix of this geometry against `other`; an error when
+    /// geo cannot build the pair's topology graph (see [`crate::guard`]),
+    /// which valid geometries should never cause.
+    pub fn relate(&self, other: &Geometry<f64>) -> Result<IntersectionMatrix, QueryError> {
+        crate::guard::caught(|| self.relate_unfenced(other)).map_err(|why| {
+            QueryError::BadGeometry(format!(
+                "the two geometries could not be related ({why}); each polygon must be valid: \
+                 closed rings of four or more positions that neither cross nor touch themselves"
+            ))
+        })
+    }
+
+    fn relate_unfenced(&self, other: &Geometry<f64>) -> IntersectionMatrix {
         if let (Some(polygons), Geometry::Point(p)) = (self.polygons(), other) {
             let bands = self.bands.get_or_init(|| Bands::new(polygons));
             static MATRICES: std::sync::LazyLock<[IntersectionMatrix; 3]> =
@@ -720,7 +732,7 @@ mod tests {
                 for j in -2..=26 {
                     let p =
                         Geometry::Point(geo::Point::new(f64::from(i) * 0.5, f64::from(j) * 0.5));
-                    let fast = prepared.relate(&p);
+                    let fast = prepared.relate(&p).unwrap();
                     let full = zone.relate(&p);
                     assert_eq!(
                         format!("{fast:?}"),
@@ -785,7 +797,7 @@ mod tests {
         let mut boundary = 0;
         for c in points {
             let p = Geometry::Point(geo::Point(c));
-            let fast = format!("{:?}", prepared.relate(&p));
+            let fast = format!("{:?}", prepared.relate(&p).unwrap());
             assert_eq!(fast, format!("{:?}", zone.relate(&p)), "{c:?}");
             boundary += usize::from(fast.contains("FF20F1"));
             gridded += usize::from(bands.grid.locate(c).is_some());
@@ -900,10 +912,10 @@ mod tests {
     fn a_crossing_rounded_onto_a_line_end_touches_there() {
         let (line, edge) = crossing_at_a_rounded_end();
         // GEOS 3.13's RelateNG and PostGIS give these two matrices.
-        let m = Prepared::new(line.clone()).relate(&edge);
+        let m = Prepared::new(line.clone()).relate(&edge).unwrap();
         assert!(m.is_intersects() && m.is_touches(), "{m:?}");
         assert_eq!(format!("{m:?}"), "IntersectionMatrix(FF10F0102)");
-        let m = Prepared::new(edge).relate(&line);
+        let m = Prepared::new(edge).relate(&line).unwrap();
         assert_eq!(format!("{m:?}"), "IntersectionMatrix(F01FF0102)");
     }
 
@@ -924,7 +936,7 @@ mod tests {
         for (zone, want) in [(&south, "1020F1102"), (&north, "1F20F1102")] {
             assert!(rounded_crossings(&line, zone).is_empty());
             assert_eq!(
-                format!("{:?}", Prepared::new(zone.clone()).relate(&line)),
+                format!("{:?}", Prepared::new(zone.clone()).relate(&line).unwrap()),
                 format!("IntersectionMatrix({want})")
             );
         }
@@ -939,7 +951,7 @@ mod tests {
             polygon![(x: 0.0, y: 0.0), (x: 4.0, y: 0.0), (x: 4.0, y: 4.0), (x: 0.0, y: 4.0)],
         );
         for (x, y) in [(&a, &b), (&a, &c), (&b, &c), (&zone, &a), (&c, &zone)] {
-            assert_eq!(Prepared::new(x.clone()).relate(y), x.relate(y));
+            assert_eq!(Prepared::new(x.clone()).relate(y), Ok(x.relate(y)));
             assert!(rounded_crossings(x, y).is_empty());
         }
     }
@@ -973,5 +985,33 @@ mod tests {
                 (0.0, 0.0)
             ]
         );
+    }
+
+    /// A pair the hostile-input hunt found: geo's relate panics on it in an
+    /// unoptimised build ("topology position conflict"). The panic must
+    /// come back as an error that says what to fix, never unwind further.
+    #[test]
+    fn a_pair_geo_cannot_relate_is_an_error_not_a_panic() {
+        let spiked = Geometry::Polygon(polygon![
+            (x: 5e-324, y: -5e-324),
+            (x: 0.1, y: -5e-324),
+            (x: 0.1, y: 0.1),
+            (x: 0.05, y: 50.0),
+            (x: 5e-324, y: 0.1),
+        ]);
+        let two = Geometry::LineString(line_string![
+            (x: 99.10502681272268, y: -80.99211068046917),
+            (x: 0.0, y: 0.0),
+        ]);
+        for (a, b) in [(&spiked, &two), (&two, &spiked)] {
+            match Prepared::new(a.clone()).relate(b) {
+                Ok(m) => assert_ne!(m.is_intersects(), m.is_disjoint(), "{m:?}"),
+                Err(e) => {
+                    let text = e.to_string();
+                    assert!(text.contains("could not be related"), "{text}");
+                    assert!(text.contains("must be valid"), "{text}");
+                }
+            }
+        }
     }
 }

@@ -689,3 +689,28 @@ fn nested_cql2_json_that_fits_no_schema_branch_is_refused_at_once() {
         assert_eq!(res.status(), 400, "{filter}");
     }
 }
+
+/// A case the hunt found (in CI): a zone whose ring doubles back on itself
+/// through denormal coordinates, against a two-point "polygon", made geo's
+/// relate panic ("topology position conflict") inside `within`. Now the
+/// question is refused with a message, or answered, and nothing panics.
+#[test]
+fn a_zone_geo_cannot_relate_is_refused_not_a_panic() {
+    let ring = |c: &[(f64, f64)]| LineString::new(c.iter().map(|&(x, y)| Coord { x, y }).collect());
+    let spiked = ring(&[
+        (5e-324, -5e-324),
+        (0.1, -5e-324),
+        (0.1, 0.1),
+        (0.05, 50.0),
+        (5e-324, 0.1),
+    ]);
+    let two = ring(&[(99.10502681272268, -80.99211068046917), (0.0, 0.0)]);
+    let geoms = vec![
+        Geometry::Polygon(Polygon::new(spiked.clone(), vec![])),
+        Geometry::LineString(spiked),
+        Geometry::Polygon(Polygon::new(two.clone(), vec![])),
+        Geometry::LineString(two),
+    ];
+    let catalog = catalog_of(geoms);
+    bounded("the zone geo cannot relate", move || exercise(&catalog));
+}

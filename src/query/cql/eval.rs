@@ -13,17 +13,19 @@
 use super::compile::{CmpOp, Filter, Node, Operand, Scalar, Spatial, SpatialOp};
 use super::queryables::{property, PropertyValue};
 use crate::catalog::{Feature, Layer};
-use crate::limits::Stopped;
 use crate::query::relate::Prepared;
+use crate::query::QueryError;
 use geo::Intersects;
 use serde_json::Value;
+use std::cell::Cell;
 use std::cmp::Ordering;
 
 impl Filter {
     /// Positions (in file order) of the layer's features that the filter
     /// selects; stops early when the request's budget runs out
-    /// ([`crate::limits`]).
-    pub fn select(&self, layer: &Layer) -> Result<Vec<usize>, Stopped> {
+    /// ([`crate::limits`]), and fails when a spatial predicate cannot be
+    /// decided (geo could not relate the geometries).
+    pub fn select(&self, layer: &Layer) -> Result<Vec<usize>, QueryError> {
         let mut spatial = Vec::new();
         collect_spatial(&self.root, &mut spatial);
         let contexts: Vec<SpatialContext> = spatial
@@ -33,6 +35,7 @@ impl Filter {
         let eval = Eval {
             spatial: &spatial,
             contexts: &contexts,
+            failed: Cell::new(None),
         };
         let candidates = match eval.candidates(&self.root) {
             Some(c) => c,
@@ -44,11 +47,15 @@ impl Filter {
             if eval.node(&self.root, i, &layer.features[i]) == Some(true) {
                 selected.push(i);
             }
+            if let Some(e) = eval.failed.take() {
+                return Err(e);
+            }
         }
         Ok(selected)
     }
 
-    /// Whether the filter selects `feature`, tested without an index.
+    /// Whether the filter selects `feature`, tested without an index; a
+    /// spatial predicate that cannot be decided counts as unknown.
     pub fn matches(&self, feature: &Feature) -> bool {
         let mut spatial = Vec::new();
         collect_spatial(&self.root, &mut spatial);
@@ -59,6 +66,7 @@ impl Filter {
         let eval = Eval {
             spatial: &spatial,
             contexts: &contexts,
+            failed: Cell::new(None),
         };
         eval.node(&self.root, usize::MAX, feature) == Some(true)
     }
@@ -110,6 +118,8 @@ impl SpatialContext {
 struct Eval<'a> {
     spatial: &'a [&'a Spatial],
     contexts: &'a [SpatialContext],
+    /// Why a spatial predicate could not be decided, when one could not.
+    failed: Cell<Option<QueryError>>,
 }
 
 impl Eval<'_> {
@@ -205,23 +215,31 @@ impl Eval<'_> {
                 Some(above && below)
             }
             Node::IsNull(a) => Some(value(a, f).is_none()),
-            Node::Spatial(s) => Some(self.spatial(s, i, f)),
+            Node::Spatial(s) => self.spatial(s, i, f),
         }
     }
 
-    fn spatial(&self, s: &Spatial, i: usize, f: &Feature) -> bool {
+    /// The predicate's truth for feature `f`; `None` (unknown) when geo
+    /// cannot relate the two, with the reason kept in `failed`.
+    fn spatial(&self, s: &Spatial, i: usize, f: &Feature) -> Option<bool> {
         let ctx = self.context(s);
         let near = match &ctx.near {
             Some(bits) => bits.get(i).copied().unwrap_or(false),
             None => f.bbox.intersects(&s.bbox),
         };
         if !near {
-            return s.op == SpatialOp::Disjoint;
+            return Some(s.op == SpatialOp::Disjoint);
         }
         // The literal's matrix against the feature: within and contains
         // read the other way round.
-        let m = ctx.prepared.relate(&f.geometry);
-        match s.op {
+        let m = match ctx.prepared.relate(&f.geometry) {
+            Ok(m) => m,
+            Err(e) => {
+                self.failed.set(Some(e));
+                return None;
+            }
+        };
+        Some(match s.op {
             SpatialOp::Intersects => m.is_intersects(),
             SpatialOp::Disjoint => m.is_disjoint(),
             SpatialOp::Equals => m.is_equal_topo(),
@@ -230,7 +248,7 @@ impl Eval<'_> {
             SpatialOp::Crosses => m.is_crosses(),
             SpatialOp::Within => m.is_contains(),
             SpatialOp::Contains => m.is_within(),
-        }
+        })
     }
 }
 
