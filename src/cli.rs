@@ -690,7 +690,7 @@ fn tile_summary(
                 let fid = f.id.unwrap_or(0);
                 layer
                     .and_then(|l| l.features.iter().find(|x| x.fid == fid))
-                    .map_or(format!("#{fid}"), |x| x.id.clone())
+                    .map_or(format!("#{fid}"), |x| x.id.to_string())
             })
             .collect();
         out.push_str(&format!(

@@ -8,7 +8,7 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct Feature {
     /// The feature's id within its layer (`zone-1`), used in references.
-    pub id: String,
+    pub id: compact_str::CompactString,
     /// The MVT feature id: the feature's place in its layer's file, from 1
     /// (set by [`super::Layer::new`]). Small, so that it costs a byte or
     /// two a feature in a tile; unique within the layer for one version of
@@ -53,7 +53,7 @@ impl Feature {
         Feature {
             fid: 0,
             rank: rank(stable_fid(layer_id, &id)),
-            id,
+            id: id.into(),
             mercator: geometry.map_coords(crate::mercator::project),
             geometry,
             properties: properties.into(),

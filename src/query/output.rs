@@ -170,10 +170,29 @@ fn display_width(s: &str) -> usize {
 
 /// CSV (RFC 4180) with a header row, UTF-8. Written straight into one
 /// string: a planner's answer can be thousands of rows.
+///
+/// The rows are written in the order the features lie in memory and only
+/// then put in the answer's order: a layer's features, and the ids and
+/// values each one holds, were allocated in file order, while an answer
+/// comes sorted by id; read in that order, nearly every row would wait on
+/// a cache miss (the most of a large answer's time, measured with perf).
 pub fn csv(hits: &[Hit]) -> String {
-    use std::fmt::Write;
     let cols = columns(hits);
-    let mut out = String::with_capacity(64 * (hits.len() + 1));
+    let mut order: Vec<u32> = (0..hits.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| std::ptr::from_ref(hits[i as usize].feature) as usize);
+    // Each row's end in `rows`, in memory order; then the rows in `hits`'
+    // order.
+    let mut rows = String::with_capacity(48 * hits.len());
+    let mut ends = vec![0usize; hits.len()];
+    for &i in &order {
+        write_row(&mut rows, &cols, &hits[i as usize]);
+        ends[i as usize] = rows.len();
+    }
+    let mut starts = vec![0usize; hits.len()];
+    for (k, &i) in order.iter().enumerate().skip(1) {
+        starts[i as usize] = ends[order[k - 1] as usize];
+    }
+    let mut out = String::with_capacity(rows.len() + 64);
     for (i, c) in cols.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -181,26 +200,32 @@ pub fn csv(hits: &[Hit]) -> String {
         push_csv_field(&mut out, c.name());
     }
     out.push_str("\r\n");
-    for h in hits {
-        for (i, c) in cols.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            match c.cell(h) {
-                None => {}
-                Some(Cell::Text(t)) => push_csv_field(&mut out, t),
-                // As JSON writes it (1.0, not 1), so CSV and GeoJSON agree;
-                // a number JSON cannot hold is left empty, as JSON's null.
-                Some(Cell::Number(n)) => {
-                    if let Some(n) = serde_json::Number::from_f64(n) {
-                        let _ = write!(out, "{n}");
-                    }
+    for (start, end) in starts.iter().zip(&ends) {
+        out.push_str(&rows[*start..*end]);
+    }
+    out
+}
+
+/// Appends one hit's CSV row, with its line break.
+fn write_row(out: &mut String, cols: &[Column], hit: &Hit) {
+    use std::fmt::Write;
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match c.cell(hit) {
+            None => {}
+            Some(Cell::Text(t)) => push_csv_field(out, t),
+            // As JSON writes it (1.0, not 1), so CSV and GeoJSON agree;
+            // a number JSON cannot hold is left empty, as JSON's null.
+            Some(Cell::Number(n)) => {
+                if let Some(n) = serde_json::Number::from_f64(n) {
+                    let _ = write!(out, "{n}");
                 }
             }
         }
-        out.push_str("\r\n");
     }
-    out
+    out.push_str("\r\n");
 }
 
 /// Appends one CSV field, quoted when it holds a comma, a quote or a line
@@ -233,7 +258,7 @@ pub fn geojson(hits: &[Hit]) -> geojson::FeatureCollection {
                 geometry: Some(geojson::Geometry::new(geojson::GeometryValue::from(
                     &h.feature.geometry,
                 ))),
-                id: Some(geojson::feature::Id::String(h.feature.id.clone())),
+                id: Some(geojson::feature::Id::String(h.feature.id.to_string())),
                 properties: Some(props),
                 foreign_members: None,
             }

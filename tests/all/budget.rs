@@ -180,7 +180,14 @@ fn the_sparse_rank_trees_give_the_tiles_a_full_scan_gives() {
     meta.geometry = shanshui::catalog::GeometryKind::Any;
     let scanned = Catalog::from_layers(
         c.dataset.clone(),
-        vec![shanshui::catalog::Layer::new(meta, points.features.clone())],
+        vec![shanshui::catalog::Layer::new(
+            meta,
+            // In file order, so that each point gets the same number.
+            points
+                .in_file_order()
+                .map(|i| points.features[i].clone())
+                .collect(),
+        )],
     );
     // 60,000 points get one level (the quarter of lowest rank), which z8
     // tiles (keeping about 4,096 of 60,000) are cut from.

@@ -269,7 +269,7 @@ fn row(zone: &str, layer: &str, hit: &Hit) -> (String, String, String, String, f
     (
         zone.to_string(),
         layer.to_string(),
-        hit.feature.id.clone(),
+        hit.feature.id.to_string(),
         format!("{:?}", hit.relation),
         measure,
     )

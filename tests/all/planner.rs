@@ -14,7 +14,7 @@ fn answer(partly: bool) -> Vec<(String, Relation)> {
     query::within(bundled(), "projects", &zone_one(), partly)
         .unwrap()
         .into_iter()
-        .map(|h| (h.feature.id.clone(), h.relation.unwrap()))
+        .map(|h| (h.feature.id.to_string(), h.relation.unwrap()))
         .collect()
 }
 
@@ -144,7 +144,7 @@ fn the_rules_at_a_plot_on_the_north_shore() {
     let hits = query::at(bundled(), p.x(), p.y(), &[], 0.0).unwrap();
     let found: Vec<(String, String)> = hits
         .iter()
-        .map(|h| (h.layer.id().to_string(), h.feature.id.clone()))
+        .map(|h| (h.layer.id().to_string(), h.feature.id.to_string()))
         .collect();
     assert!(found.iter().any(|(l, _)| l == "district"), "{found:?}");
     assert!(

@@ -105,7 +105,7 @@ fn brute_within(
             } else {
                 return None;
             };
-            Some((f.id.clone(), rel))
+            Some((f.id.to_string(), rel))
         })
         .collect();
     out.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
@@ -123,7 +123,7 @@ proptest! {
             let got: Vec<(String, Relation)> = query::within(&c, layer, &target, partly)
                 .unwrap()
                 .into_iter()
-                .map(|h| (h.feature.id.clone(), h.relation.unwrap()))
+                .map(|h| (h.feature.id.to_string(), h.relation.unwrap()))
                 .collect();
             prop_assert_eq!(got, brute_within(&c, layer, &zone_g, partly), "layer {}", layer);
         }
@@ -142,7 +142,7 @@ proptest! {
             let got: Vec<(String, Relation)> = query::within(&c, "points", &target, true)
                 .unwrap()
                 .into_iter()
-                .map(|h| (h.feature.id.clone(), h.relation.unwrap()))
+                .map(|h| (h.feature.id.to_string(), h.relation.unwrap()))
                 .collect();
             prop_assert_eq!(got, brute_within(&c, "points", &zone.geometry, true));
         }
@@ -172,13 +172,13 @@ proptest! {
         for layer in ["areas", "lines", "points"] {
             let here = Geometry::Point(Point(p));
             let mut all: Vec<(f64, String)> = c.layer(layer).unwrap().features.iter()
-                .map(|f| (distance::distance_m(&here, &f.geometry), f.id.clone()))
+                .map(|f| (distance::distance_m(&here, &f.geometry), f.id.to_string()))
                 .collect();
             all.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
             all.truncate(k);
             let got: Vec<(f64, String)> = query::nearest(&c, layer, p.x, p.y, k).unwrap()
                 .into_iter()
-                .map(|h| (h.distance_m.unwrap(), h.feature.id.clone()))
+                .map(|h| (h.distance_m.unwrap(), h.feature.id.to_string()))
                 .collect();
             prop_assert_eq!(got, all, "layer {}", layer);
         }
@@ -194,11 +194,11 @@ proptest! {
         for layer in ["areas", "lines", "points"] {
             let mut want: Vec<String> = c.layer(layer).unwrap().features.iter()
                 .filter(|f| distance::distance_m(&from, &f.geometry) <= d)
-                .map(|f| f.id.clone())
+                .map(|f| f.id.to_string())
                 .collect();
             want.sort();
             let mut got: Vec<String> = query::near(&c, layer, &target, d).unwrap()
-                .into_iter().map(|h| h.feature.id.clone()).collect();
+                .into_iter().map(|h| h.feature.id.to_string()).collect();
             got.sort();
             prop_assert_eq!(got, want, "layer {}", layer);
         }
@@ -212,14 +212,14 @@ proptest! {
             let mut ids: Vec<String> = layer.features.iter()
                 .filter(|f| here.relate(&f.geometry).is_intersects()
                     || (tol > 0.0 && distance::distance_m(&here, &f.geometry) <= tol))
-                .map(|f| f.id.clone())
+                .map(|f| f.id.to_string())
                 .collect();
             ids.sort();
             want.extend(ids.into_iter().map(|id| (layer.id().to_string(), id)));
         }
         let got: Vec<(String, String)> = query::at(&c, p.x, p.y, &[], tol).unwrap()
             .into_iter()
-            .map(|h| (h.layer.id().to_string(), h.feature.id.clone()))
+            .map(|h| (h.layer.id().to_string(), h.feature.id.to_string()))
             .collect();
         prop_assert_eq!(got, want);
     }

@@ -21,7 +21,7 @@ use std::cell::Cell;
 use std::cmp::Ordering;
 
 impl Filter {
-    /// Positions (in file order) of the layer's features that the filter
+    /// Positions, in file order, of the layer's features that the filter
     /// selects; stops early when the request's budget runs out
     /// ([`crate::limits`]), and fails when a spatial predicate cannot be
     /// decided (geo could not relate the geometries).
@@ -37,9 +37,11 @@ impl Filter {
             contexts: &contexts,
             failed: Cell::new(None),
         };
-        let candidates = match eval.candidates(&self.root) {
-            Some(c) => c,
-            None => (0..layer.features.len()).collect(),
+        // Candidates from the R-tree come in the layer's order (along a
+        // curve through space), and are put in file order at the end.
+        let (candidates, sort) = match eval.candidates(&self.root) {
+            Some(c) => (c, true),
+            None => (layer.in_file_order().collect(), false),
         };
         let mut selected = Vec::new();
         for i in candidates {
@@ -50,6 +52,9 @@ impl Filter {
             if let Some(e) = eval.failed.take() {
                 return Err(e);
             }
+        }
+        if sort {
+            selected.sort_unstable_by_key(|&i| layer.features[i].fid);
         }
         Ok(selected)
     }
