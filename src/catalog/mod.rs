@@ -243,6 +243,12 @@ impl Layer {
         self.id_order[i]
     }
 
+    /// The feature that comes `k`th in the layer's features sorted by id
+    /// (the inverse of [`Layer::id_order`]).
+    pub fn at_id_order(&self, k: u32) -> usize {
+        self.by_id[k as usize] as usize
+    }
+
     /// The layer's id.
     pub fn id(&self) -> &str {
         &self.meta.id

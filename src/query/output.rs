@@ -178,8 +178,13 @@ fn display_width(s: &str) -> usize {
 /// a cache miss (the most of a large answer's time, measured with perf).
 pub fn csv(hits: &[Hit]) -> String {
     let cols = columns(hits);
-    let mut order: Vec<u32> = (0..hits.len() as u32).collect();
-    order.sort_unstable_by_key(|&i| std::ptr::from_ref(hits[i as usize].feature) as usize);
+    let mut by_address: Vec<(usize, u32)> = hits
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (std::ptr::from_ref(h.feature) as usize, i as u32))
+        .collect();
+    by_address.sort_unstable();
+    let order: Vec<u32> = by_address.into_iter().map(|(_, i)| i).collect();
     // Each row's end in `rows`, in memory order; then the rows in `hits`'
     // order.
     let mut rows = String::with_capacity(48 * hits.len());

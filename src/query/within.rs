@@ -41,27 +41,34 @@ pub fn within<'a>(
             crate::limits::check()?;
         }
         if let Some(relation) = place(&prepared, zone, layer, i, bbox, points, partly)? {
-            found.push((relation, layer.id_order(i), i as u32));
+            // One integer a hit: the relation, then the place by id.
+            found.push(((relation as u64) << 32) | u64::from(layer.id_order(i)));
         }
     }
     // Sorted as small keys, then each hit made once, in order.
     found.sort_unstable();
     let totals = (!points).then(|| measures(catalog, layer));
     let mut hits = Vec::with_capacity(found.len());
-    for (relation, _, i) in found {
-        let feature = &layer.features[i as usize];
+    for key in found {
+        let relation = RELATIONS[(key >> 32) as usize];
+        let i = layer.at_id_order(key as u32);
+        let feature = &layer.features[i];
         let mut hit = Hit::new(layer, feature);
         hit.relation = Some(relation);
         // A point has no overlap, and its feature need not be read for it.
         if let Some(totals) = &totals {
             crate::limits::check()?;
-            let total = &totals[i as usize];
+            let total = &totals[i];
             hit.overlap = overlap(feature, total, &zone_area, relation);
         }
         hits.push(hit);
     }
     Ok(hits)
 }
+
+/// The relations by their number (`Relation as u64`), the order answers
+/// list them in.
+const RELATIONS: [Relation; 3] = [Relation::Inside, Relation::Partly, Relation::Touches];
 
 /// How feature `i` of `layer`, whose box is `bbox`, relates to the zone;
 /// `None` when it is not part of the answer; an error when geo cannot
@@ -339,6 +346,14 @@ pub(crate) fn type_name(g: &Geometry<f64>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relations_come_back_from_their_numbers_in_answer_order() {
+        for r in [Relation::Inside, Relation::Partly, Relation::Touches] {
+            assert_eq!(RELATIONS[r as usize], r);
+        }
+        assert!(RELATIONS.windows(2).all(|w| w[0] < w[1]));
+    }
 
     #[test]
     fn the_zone_cut_near_a_feature_overlaps_it_as_the_whole_zone_does() {
