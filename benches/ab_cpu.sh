@@ -14,8 +14,8 @@
 # are then not compared. Needs wrk and curl; uses ports 7891 and 7892.
 #
 # Example (the planner's points question on the 10^5 synthetic set):
-#   shanshui synth --points 100000 --polygons 10000 --lines 2000 --out /tmp/s5
-#   benches/ab_cpu.sh old/shanshui target/release/shanshui /tmp/s5 \
+#   shanshui synth --points 100000 --polygons 10000 --lines 2000 --out target/s5
+#   benches/ab_cpu.sh old/shanshui target/release/shanshui target/s5 \
 #     '/query/within?layer=points&zone=reservoir/miyun-reservoir&f=csv&limit=10000000' \
 #     3 4 -- --max-features 10000000
 set -euo pipefail
