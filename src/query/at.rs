@@ -48,14 +48,7 @@ pub fn at<'a>(
         let mut found = Vec::new();
         for i in layer.index.intersecting(window) {
             let feature = &layer.features[i];
-            let matrix =
-                crate::guard::caught(|| point.relate(&feature.geometry)).map_err(|why| {
-                    QueryError::BadGeometry(format!(
-                        "feature `{}` of `{}` could not be related to the point ({why})",
-                        feature.id,
-                        layer.id()
-                    ))
-                })?;
+            let matrix = super::relate::fenced(|| point.relate(&feature.geometry))?;
             let mut hit = Hit::new(layer, feature);
             if matrix.is_within() {
                 hit.relation = Some(Relation::Inside);

@@ -172,10 +172,10 @@ fn display_width(s: &str) -> usize {
 /// string: a planner's answer can be thousands of rows.
 ///
 /// The rows are written in the order the features lie in memory and only
-/// then put in the answer's order: a layer's features, and the ids and
-/// values each one holds, were allocated in file order, while an answer
-/// comes sorted by id; read in that order, nearly every row would wait on
-/// a cache miss (the most of a large answer's time, measured with perf).
+/// then put in the answer's order: a layer keeps its features along a
+/// curve through space ([`crate::catalog::Layer::new`]), while an answer
+/// comes sorted by id; read in id order, nearly every row would wait on a
+/// cache miss (most of a large answer's time, measured with perf).
 pub fn csv(hits: &[Hit]) -> String {
     let cols = columns(hits);
     let mut by_address: Vec<(usize, u32)> = hits
@@ -184,18 +184,13 @@ pub fn csv(hits: &[Hit]) -> String {
         .map(|(i, h)| (std::ptr::from_ref(h.feature) as usize, i as u32))
         .collect();
     by_address.sort_unstable();
-    let order: Vec<u32> = by_address.into_iter().map(|(_, i)| i).collect();
-    // Each row's end in `rows`, in memory order; then the rows in `hits`'
-    // order.
+    // Each hit's row as a span of `rows`, written in memory order.
     let mut rows = String::with_capacity(48 * hits.len());
-    let mut ends = vec![0usize; hits.len()];
-    for &i in &order {
+    let mut spans = vec![(0, 0); hits.len()];
+    for (_, i) in by_address {
+        let start = rows.len();
         write_row(&mut rows, &cols, &hits[i as usize]);
-        ends[i as usize] = rows.len();
-    }
-    let mut starts = vec![0usize; hits.len()];
-    for (k, &i) in order.iter().enumerate().skip(1) {
-        starts[i as usize] = ends[order[k - 1] as usize];
+        spans[i as usize] = (start, rows.len());
     }
     let mut out = String::with_capacity(rows.len() + 64);
     for (i, c) in cols.iter().enumerate() {
@@ -205,8 +200,8 @@ pub fn csv(hits: &[Hit]) -> String {
         push_csv_field(&mut out, c.name());
     }
     out.push_str("\r\n");
-    for (start, end) in starts.iter().zip(&ends) {
-        out.push_str(&rows[*start..*end]);
+    for &(start, end) in &spans {
+        out.push_str(&rows[start..end]);
     }
     out
 }

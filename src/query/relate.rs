@@ -92,12 +92,7 @@ impl Prepared {
     /// geo cannot build the pair's topology graph (see [`crate::guard`]),
     /// which valid geometries should never cause.
     pub fn relate(&self, other: &Geometry<f64>) -> Result<IntersectionMatrix, QueryError> {
-        crate::guard::caught(|| self.relate_unfenced(other)).map_err(|why| {
-            QueryError::BadGeometry(format!(
-                "the two geometries could not be related ({why}); each polygon must be valid: \
-                 closed rings of four or more positions that neither cross nor touch themselves"
-            ))
-        })
+        fenced(|| self.relate_unfenced(other))
     }
 
     fn relate_unfenced(&self, other: &Geometry<f64>) -> IntersectionMatrix {
@@ -122,6 +117,19 @@ impl Prepared {
         }
         node(&self.geometry, &theirs).relate(&node(other, &ours))
     }
+}
+
+/// `relate` (any of geo's) run inside [`crate::guard::caught`]: a panic
+/// of geo's topology graph becomes an error that says what to fix.
+pub fn fenced(
+    relate: impl FnOnce() -> IntersectionMatrix,
+) -> Result<IntersectionMatrix, QueryError> {
+    crate::guard::caught(relate).map_err(|why| {
+        QueryError::BadGeometry(format!(
+            "the two geometries could not be related ({why}); each polygon must be valid: \
+             closed rings of four or more positions that neither cross nor touch themselves"
+        ))
+    })
 }
 
 impl Prepared {
