@@ -1,8 +1,7 @@
 //! A feature of a layer: its id, geometry in WGS84 lon/lat, and properties.
 
-use super::properties::Properties;
+use super::properties::{PropValue, Properties};
 use geo::{BoundingRect, Geometry, MapCoords, Rect};
-use serde_json::Value;
 
 /// One feature, as loaded and validated.
 #[derive(Debug, Clone)]
@@ -63,7 +62,7 @@ impl Feature {
 
     /// A string property, if present and a string.
     pub fn str_property(&self, key: &str) -> Option<&str> {
-        self.properties.get(key).and_then(Value::as_str)
+        self.properties.get(key).and_then(PropValue::as_str)
     }
 
     /// The Chinese name (`name_zh`), or the id when there is none.

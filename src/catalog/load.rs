@@ -5,7 +5,7 @@
 use super::error::{FeatureLabel, LoadError, Problem, ProblemKind};
 use super::feature::Feature;
 use super::manifest::{GeometryKind, LayerMeta, Manifest};
-use super::properties::{KeyTable, Properties};
+use super::properties::{KeyTable, PropValue, Properties};
 use super::stream::{self, FeatureSeed, RawFeature, RawGeometry, RawProperties, Tok};
 use geo::{BoundingRect, Coord, Geometry, Rect, Validation};
 use serde_json::Value;
@@ -555,19 +555,24 @@ impl<'de, F: Sink> serde::de::DeserializeSeed<'de> for Element<'_, F> {
 fn feature_id(meta: &LayerMeta, feature: &RawFeature) -> Result<String, String> {
     let (value, what) = match &meta.id_property {
         Some(key) => (
-            feature.properties.get(key),
+            feature.properties.get(key).map(std::borrow::Cow::Borrowed),
             format!("property `{key}` (the layer's id_property)"),
         ),
         None => (
-            feature.id.as_ref(),
+            feature
+                .id
+                .clone()
+                .map(|v| std::borrow::Cow::Owned(PropValue::from(v))),
             "the feature's `id` member (set id_property in layers.toml to use a property)"
                 .to_string(),
         ),
     };
-    match value {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
-        Some(Value::Number(n)) => Ok(n.to_string()),
-        Some(Value::String(_)) => Err(format!("{what} is empty")),
+    match value.as_deref() {
+        Some(PropValue::Text(s)) if !s.trim().is_empty() => Ok(s.to_string()),
+        Some(n @ (PropValue::Int(_) | PropValue::UInt(_) | PropValue::Float(_))) => {
+            Ok(n.to_string())
+        }
+        Some(PropValue::Text(_)) => Err(format!("{what} is empty")),
         Some(other) => Err(format!("{what} must be a string or a number, not {other}")),
         None => Err(format!("{what} is missing")),
     }

@@ -7,7 +7,7 @@
 //! rebuilt as JSON and checked by the same code as a geometry a user sends,
 //! so that every problem is worded the same way whatever the path.
 
-use super::properties::{KeyTable, Properties};
+use super::properties::{KeyTable, PropValue, Properties};
 use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -52,7 +52,7 @@ pub(super) enum RawProperties {
 
 impl RawProperties {
     /// The value of `key`, if the properties are an object that has it.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get(&self, key: &str) -> Option<&PropValue> {
         match self {
             RawProperties::Object(p) => p.get(key),
             _ => None,

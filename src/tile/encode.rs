@@ -12,8 +12,7 @@
 //! integer, and by content only when they come from another table.
 
 use super::snap::{Pt, TileGeometry};
-use crate::catalog::Properties;
-use serde_json::Value;
+use crate::catalog::{PropValue, Properties};
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -282,20 +281,15 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// A value as the values table holds it.
-fn key_of(value: &Value) -> Key<'_> {
+fn key_of(value: &PropValue) -> Key<'_> {
     match value {
-        Value::Bool(b) => Key::Bool(*b),
-        Value::String(s) => Key::Str(Cow::Borrowed(s.as_str())),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Key::Sint(i)
-            } else if let Some(u) = n.as_u64() {
-                Key::Uint(u)
-            } else {
-                Key::Double(n.as_f64().unwrap_or(f64::NAN).to_bits())
-            }
-        }
-        nested => Key::Str(Cow::Owned(nested.to_string())),
+        PropValue::Bool(b) => Key::Bool(*b),
+        PropValue::Text(s) => Key::Str(Cow::Borrowed(s)),
+        PropValue::Int(i) => Key::Sint(*i),
+        PropValue::UInt(u) => Key::Uint(*u),
+        PropValue::Float(f) => Key::Double(f.to_bits()),
+        PropValue::Null => Key::Str(Cow::Borrowed("null")),
+        PropValue::Nested(nested) => Key::Str(Cow::Owned(nested.to_string())),
     }
 }
 
@@ -556,7 +550,8 @@ mod tests {
                 let mut feature = layer.into_feature(data);
                 feature.set_id(f.id);
                 for (key, value) in f.properties {
-                    match value {
+                    use serde_json::Value;
+                    match &value.to_json() {
                         Value::Null => {}
                         Value::Bool(b) => feature.add_tag_bool(key, *b),
                         Value::String(s) => feature.add_tag_string(key, s),
@@ -666,7 +661,7 @@ mod tests {
     fn a_feature_taken_back_leaves_the_layer_as_it_was() {
         // `a` and `b` from one table (values by number), `c` from another.
         let mut table = crate::catalog::KeyTable::default();
-        let mut p = |v: Value| table.properties(v.as_object().unwrap().clone());
+        let mut p = |v: serde_json::Value| table.properties(v.as_object().unwrap().clone());
         let a = p(serde_json::json!({"name": "a", "kind": "x"}));
         let b = p(serde_json::json!({"name": "b", "kind": "y", "extra": 3}));
         let c = Properties::from(

@@ -37,7 +37,7 @@ pub fn label_points(catalog: &Catalog) -> Value {
             props.insert("id".into(), json!(f.id));
             for key in LABEL_PROPERTIES {
                 if let Some(v) = f.properties.get(key) {
-                    props.insert((*key).into(), v.clone());
+                    props.insert((*key).into(), v.to_json());
                 }
             }
             let c = unproject(at);

@@ -2,7 +2,7 @@
 //! `/tiles.json` and an export writes beside its tiles.
 //! Spec: <https://github.com/mapbox/tilejson-spec/tree/master/3.0.0>.
 
-use crate::catalog::{rect_union, Catalog, Layer};
+use crate::catalog::{rect_union, Catalog, Layer, PropValue};
 use geo::Rect;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -67,9 +67,9 @@ pub fn fields(layer: &Layer) -> Map<String, Value> {
     for f in &layer.features {
         for (k, v) in &f.properties {
             let t = match v {
-                Value::Null => continue,
-                Value::Bool(_) => "Boolean",
-                Value::Number(_) => "Number",
+                PropValue::Null => continue,
+                PropValue::Bool(_) => "Boolean",
+                PropValue::Int(_) | PropValue::UInt(_) | PropValue::Float(_) => "Number",
                 _ => "String",
             };
             types

@@ -151,11 +151,15 @@ fn brute(layer: &str, pred: impl Fn(&Feature) -> bool) -> Vec<String> {
 }
 
 fn num(f: &Feature, key: &str) -> Option<f64> {
-    f.properties.get(key).and_then(Value::as_f64)
+    f.properties
+        .get(key)
+        .and_then(shanshui::catalog::PropValue::as_f64)
 }
 
 fn text<'a>(f: &'a Feature, key: &str) -> Option<&'a str> {
-    f.properties.get(key).and_then(Value::as_str)
+    f.properties
+        .get(key)
+        .and_then(shanshui::catalog::PropValue::as_str)
 }
 
 /// Checks a CQL2 text filter and its JSON twin against brute force, and
@@ -985,7 +989,9 @@ async fn cql2_like_in_between_is_null() {
     .await;
     // Three villages have no `code`.
     let no_code = brute("villages", |f| {
-        f.properties.get("code").is_none_or(Value::is_null)
+        f.properties
+            .get("code")
+            .is_none_or(shanshui::catalog::PropValue::is_null)
     });
     assert_eq!(no_code.len(), 3);
     check_cql(

@@ -284,7 +284,7 @@ fn ids_and_properties_round_trip() {
                 let want: HashMap<String, MvtValue> = original
                     .properties
                     .iter()
-                    .filter_map(|(k, v)| expected(v).map(|e| (k.to_string(), e)))
+                    .filter_map(|(k, v)| expected(&v.to_json()).map(|e| (k.to_string(), e)))
                     .collect();
                 assert_eq!(props, want, "{t} {layer}/{}", original.id);
                 checked += 1;

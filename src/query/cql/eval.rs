@@ -12,11 +12,10 @@
 
 use super::compile::{CmpOp, Filter, Node, Operand, Scalar, Spatial, SpatialOp};
 use super::queryables::{property, PropertyValue};
-use crate::catalog::{Feature, Layer};
+use crate::catalog::{Feature, Layer, PropValue};
 use crate::query::relate::Prepared;
 use crate::query::QueryError;
 use geo::Intersects;
-use serde_json::Value;
 use std::cell::Cell;
 use std::cmp::Ordering;
 
@@ -265,11 +264,11 @@ fn value(o: &Operand, f: &Feature) -> Option<Scalar> {
         Operand::Property(name) => match property(f, name)? {
             PropertyValue::Id(id) => Some(Scalar::Str(id.to_string())),
             PropertyValue::Json(v) => match v {
-                Value::Null => None,
-                Value::Bool(b) => Some(Scalar::Bool(*b)),
-                Value::Number(n) => n.as_f64().map(Scalar::Num),
-                Value::String(s) => Some(Scalar::Str(s.clone())),
-                other => Some(Scalar::Str(other.to_string())),
+                PropValue::Null => None,
+                PropValue::Bool(b) => Some(Scalar::Bool(*b)),
+                PropValue::Text(s) => Some(Scalar::Str(s.to_string())),
+                PropValue::Nested(other) => Some(Scalar::Str(other.to_string())),
+                number => number.as_f64().map(Scalar::Num),
             },
         },
     }

@@ -3,9 +3,8 @@
 //! Spec: OGC API Features Part 3, "Queryables"
 //! (<https://docs.ogc.org/is/19-079r2/19-079r2.html#queryables>).
 
-use crate::catalog::{Feature, Layer};
+use crate::catalog::{Feature, Layer, PropValue};
 use geo::Geometry;
-use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The type of a queryable property, as JSON Schema names it.
@@ -40,14 +39,14 @@ impl QueryableType {
         matches!(self, QueryableType::Integer | QueryableType::Number)
     }
 
-    fn of(value: &Value) -> Option<QueryableType> {
+    fn of(value: &PropValue) -> Option<QueryableType> {
         match value {
-            Value::Null => None,
-            Value::Bool(_) => Some(QueryableType::Boolean),
-            Value::Number(n) if n.is_i64() || n.is_u64() => Some(QueryableType::Integer),
-            Value::Number(_) => Some(QueryableType::Number),
-            Value::String(_) => Some(QueryableType::String),
-            Value::Array(_) | Value::Object(_) => Some(QueryableType::Mixed),
+            PropValue::Null => None,
+            PropValue::Bool(_) => Some(QueryableType::Boolean),
+            PropValue::Int(_) | PropValue::UInt(_) => Some(QueryableType::Integer),
+            PropValue::Float(_) => Some(QueryableType::Number),
+            PropValue::Text(_) => Some(QueryableType::String),
+            PropValue::Nested(_) => Some(QueryableType::Mixed),
         }
     }
 
@@ -141,7 +140,7 @@ pub(super) fn property<'a>(feature: &'a Feature, name: &str) -> Option<PropertyV
 /// A property's value, borrowed from the feature.
 pub(super) enum PropertyValue<'a> {
     /// From the GeoJSON properties.
-    Json(&'a Value),
+    Json(&'a PropValue),
     /// The feature's own id.
     Id(&'a str),
 }
