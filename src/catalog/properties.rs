@@ -29,10 +29,11 @@ struct Slot {
     number: ValueNumber,
 }
 
-/// A property's value as a layer holds it: JSON's scalars in 24 bytes (a
-/// `serde_json::Value` takes 80 once objects keep their order, and a unique
-/// value, such as a point's name, is held once per feature), arrays and
-/// objects boxed as parsed.
+/// A property's value as a layer holds it: JSON's scalars in 24 bytes, a
+/// string of up to 24 bytes included (a `serde_json::Value` takes 80 once
+/// objects keep their order, plus its text on the heap, and a unique value,
+/// such as a point's name, is held once per feature), arrays and objects
+/// boxed as parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PropValue {
     /// `null`.
@@ -45,8 +46,8 @@ pub enum PropValue {
     UInt(u64),
     /// Any other number.
     Float(f64),
-    /// A string.
-    Text(Box<str>),
+    /// A string: up to 24 bytes of UTF-8 inline, longer ones on the heap.
+    Text(compact_str::CompactString),
     /// An array or an object.
     Nested(Box<Value>),
 }
@@ -107,7 +108,7 @@ impl From<Value> for PropValue {
                 (None, Some(u), _) => PropValue::UInt(u),
                 (None, None, f) => PropValue::Float(f.unwrap_or(f64::NAN)),
             },
-            Value::String(s) => PropValue::Text(s.into_boxed_str()),
+            Value::String(s) => PropValue::Text(s.into()),
             nested => PropValue::Nested(Box::new(nested)),
         }
     }

@@ -284,7 +284,7 @@ fn same(a: &str, b: &str) -> bool {
 fn key_of(value: &PropValue) -> Key<'_> {
     match value {
         PropValue::Bool(b) => Key::Bool(*b),
-        PropValue::Text(s) => Key::Str(Cow::Borrowed(s)),
+        PropValue::Text(s) => Key::Str(Cow::Borrowed(s.as_str())),
         PropValue::Int(i) => Key::Sint(*i),
         PropValue::UInt(u) => Key::Uint(*u),
         PropValue::Float(f) => Key::Double(f.to_bits()),
