@@ -32,15 +32,29 @@ pub struct CachedTile {
     pub raw: Bytes,
     /// The same, gzip-compressed; empty when `raw` is.
     pub gzip: Bytes,
-    /// A strong entity tag for the plain bytes, without quotes; the gzip
-    /// representation's tag is this plus `-gzip`.
-    pub etag: Arc<str>,
+    /// A strong entity tag for the plain bytes, quoted as the `ETag`
+    /// header carries it.
+    pub etag: Bytes,
+    /// The gzip representation's: the same with `-gzip` inside the quotes.
+    pub etag_gzip: Bytes,
+}
+
+impl CachedTile {
+    /// A tile of these bytes, whose entity tag is `tag` (unquoted).
+    pub fn new(raw: Bytes, gzip: Bytes, tag: &str) -> CachedTile {
+        CachedTile {
+            raw,
+            gzip,
+            etag: Bytes::from(format!("\"{tag}\"")),
+            etag_gzip: Bytes::from(format!("\"{tag}-gzip\"")),
+        }
+    }
 }
 
 impl CachedTile {
     /// Bytes held, for the cache's budget.
     pub fn weight(&self) -> u64 {
-        (self.raw.len() + self.gzip.len() + self.etag.len() + 96) as u64
+        (self.raw.len() + self.gzip.len() + self.etag.len() + self.etag_gzip.len() + 96) as u64
     }
 }
 
@@ -155,11 +169,7 @@ mod tests {
     use super::*;
 
     fn tile(n: usize) -> CachedTile {
-        CachedTile {
-            raw: vec![1u8; n].into(),
-            gzip: vec![2u8; n / 4].into(),
-            etag: "x".into(),
-        }
+        CachedTile::new(vec![1u8; n].into(), vec![2u8; n / 4].into(), "x")
     }
 
     fn key(version: &str, x: u32) -> TileKey {

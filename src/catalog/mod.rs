@@ -20,6 +20,7 @@ pub use properties::{KeyTable, PropValue, Properties, ValueNumber};
 
 use crate::index::LayerIndex;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The fewest features a rank-level R-tree is built for.
 const RANKED_FLOOR: f64 = 4096.0;
@@ -276,7 +277,7 @@ pub struct Catalog {
     /// The dataset's own description.
     pub dataset: DatasetMeta,
     layers: Vec<Layer>,
-    version: String,
+    version: Arc<str>,
 }
 
 impl Catalog {
@@ -304,7 +305,7 @@ impl Catalog {
         Ok(Catalog {
             dataset: raw.manifest.dataset,
             layers,
-            version: raw.version,
+            version: raw.version.into(),
         })
     }
 
@@ -321,7 +322,7 @@ impl Catalog {
         Catalog {
             dataset,
             layers,
-            version: format!("{:016x}", h.finish()),
+            version: format!("{:016x}", h.finish()).into(),
         }
     }
 
@@ -347,6 +348,12 @@ impl Catalog {
     /// A hash of every input byte: changes whenever the data does. Cache
     /// keys and ETags include it so that no answer outlives its data.
     pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// [`Catalog::version`], shared: what a cache key holds, without a
+    /// copy per request.
+    pub fn version_shared(&self) -> &Arc<str> {
         &self.version
     }
 }

@@ -42,9 +42,7 @@ pub async fn glyphs(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/x-protobuf"),
     );
-    if let Ok(v) = HeaderValue::from_str(&state.config().cache_control) {
-        headers.insert(header::CACHE_CONTROL, v);
-    }
+    headers.insert(header::CACHE_CONTROL, state.cache_control().clone());
     Ok(r)
 }
 

@@ -82,6 +82,8 @@ struct Shared {
     tiles: Arc<TileService>,
     metrics: Metrics,
     config: ServerConfig,
+    /// `config.cache_control` as a header, parsed once.
+    cache_control: axum::http::HeaderValue,
     render_turns: Arc<tokio::sync::Semaphore>,
 }
 
@@ -115,6 +117,8 @@ impl AppState {
                 metrics: Metrics::new(Arc::clone(&tiles), Arc::clone(&live)),
                 live,
                 tiles,
+                cache_control: axum::http::HeaderValue::from_str(&config.cache_control)
+                    .unwrap_or_else(|_| axum::http::HeaderValue::from_static("no-cache")),
                 config,
                 render_turns: Arc::new(tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, usize::from),
@@ -153,6 +157,12 @@ impl AppState {
     /// The settings.
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    /// The `Cache-Control` header of tiles and TileJSON (`no-cache` when
+    /// the setting is not a valid header value, which `serve` refuses).
+    pub fn cache_control(&self) -> &axum::http::HeaderValue {
+        &self.inner.cache_control
     }
 
     /// Turns at rendering, one per core, given out first come first served:

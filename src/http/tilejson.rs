@@ -7,7 +7,7 @@ use super::{ApiError, AppState};
 use crate::catalog::Layer;
 use crate::tile::tilejson::{bounds_array, fields, tilejson};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -116,9 +116,8 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
 
 fn cached_json(doc: Value, state: &AppState) -> Response {
     let mut r = Json(doc).into_response();
-    if let Ok(v) = HeaderValue::from_str(&state.config().cache_control) {
-        r.headers_mut().insert(header::CACHE_CONTROL, v);
-    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, state.cache_control().clone());
     r
 }
 

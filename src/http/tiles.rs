@@ -55,13 +55,13 @@ async fn serve(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let y = strip_extension(y)?;
-    let coord = TileCoord::parse(&format!("{z}/{x}/{y}"))?;
+    let coord = TileCoord::from_parts(z.trim(), x.trim(), y.trim())?;
     let catalog = state.catalog();
     let tiles = state.tiles();
     // A cached tile is answered here; only a miss goes to the blocking
     // pool to be rendered.
     if let Some(tile) = tiles.cached(&catalog, coord, layers.as_deref())? {
-        return Ok(respond(&tile, headers, &state.config().cache_control));
+        return Ok(respond(&tile, headers, state.cache_control()));
     }
     // A miss takes a render slot at once (past `--max-renders` it is a
     // 503), then waits its turn for a core, first come first served: 64
@@ -84,7 +84,7 @@ async fn serve(
         state.metrics().rendered(took);
     }
     let tile = fetched.tile;
-    Ok(respond(&tile, headers, &state.config().cache_control))
+    Ok(respond(&tile, headers, state.cache_control()))
 }
 
 /// The row without its `.mvt`; any other extension is a 404.
@@ -100,9 +100,8 @@ fn strip_extension(y: &str) -> Result<&str, ApiError> {
     }
 }
 
-fn respond(tile: &CachedTile, headers: &HeaderMap, cache_control: &str) -> Response {
-    let cache_control = HeaderValue::from_str(cache_control)
-        .unwrap_or_else(|_| HeaderValue::from_static("no-cache"));
+fn respond(tile: &CachedTile, headers: &HeaderMap, cache_control: &HeaderValue) -> Response {
+    let cache_control = cache_control.clone();
     if tile.raw.is_empty() {
         return (
             StatusCode::NO_CONTENT,
@@ -111,12 +110,10 @@ fn respond(tile: &CachedTile, headers: &HeaderMap, cache_control: &str) -> Respo
             .into_response();
     }
     let gzip = accepts_gzip(headers);
-    let etag = if gzip {
-        format!("\"{}-gzip\"", tile.etag)
-    } else {
-        format!("\"{}\"", tile.etag)
-    };
-    let etag = HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+    // Made once, with the tile: no formatting or copying per request.
+    let quoted = if gzip { &tile.etag_gzip } else { &tile.etag };
+    let etag = HeaderValue::from_maybe_shared(quoted.clone())
+        .unwrap_or_else(|_| HeaderValue::from_static("\"\""));
     let vary = HeaderValue::from_static("Accept-Encoding");
     if none_match(headers, &etag) {
         return (

@@ -39,6 +39,12 @@ impl TileCoord {
         let [z, x, y] = parts.as_slice() else {
             return Err(TileError::Malformed(s.to_string()));
         };
+        TileCoord::from_parts(z, x, y)
+    }
+
+    /// Parses the three numbers of a tile path (`z`, `x`, `y`), checking
+    /// them as [`TileCoord::parse`] does.
+    pub fn from_parts(z: &str, x: &str, y: &str) -> Result<TileCoord, TileError> {
         let num = |name: &'static str, v: &str| -> Result<u64, TileError> {
             v.parse::<u64>().map_err(|_| TileError::NotANumber {
                 name,

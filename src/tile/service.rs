@@ -144,18 +144,15 @@ impl TileService {
         };
         let mut h = Fnv64::new();
         h.write(&tile.bytes);
-        let cached = CachedTile {
-            etag: format!("{:016x}-{}", h.finish(), tile.bytes.len()).into(),
-            raw: tile.bytes.into(),
-            gzip: gzip.into(),
-        };
+        let tag = format!("{:016x}-{}", h.finish(), tile.bytes.len());
+        let cached = CachedTile::new(tile.bytes.into(), gzip.into(), &tag);
         Ok(cached)
     }
 }
 
 fn key(catalog: &Catalog, coord: TileCoord, layers: Option<&[String]>) -> TileKey {
     TileKey {
-        version: Arc::from(catalog.version()),
+        version: Arc::clone(catalog.version_shared()),
         coord,
         layers: layers.map(|l| l.join(",")).unwrap_or_default(),
     }
