@@ -30,7 +30,29 @@ impl RTreeParams for Wide {
     type DefaultInsertionStrategy = RStarInsertionStrategy;
 }
 
+/// Boxes gathered for [`LayerIndex::from_entries`], numbered in order.
+#[derive(Debug)]
+pub struct Entries(Vec<Entry>);
+
 impl LayerIndex {
+    /// The boxes of the features a tree will index, in their positions'
+    /// order: gathered where the features are, to build the tree elsewhere.
+    pub fn entries(boxes: impl Iterator<Item = Rect<f64>>) -> Entries {
+        Entries(
+            boxes
+                .enumerate()
+                .map(|(i, b)| GeomWithData::new(rectangle(b), i))
+                .collect(),
+        )
+    }
+
+    /// Bulk-loads the tree over gathered boxes.
+    pub fn from_entries(entries: Entries) -> LayerIndex {
+        LayerIndex {
+            tree: RTree::bulk_load_with_params(entries.0),
+        }
+    }
+
     /// Bulk-loads the tree over the features' bounding boxes.
     pub fn build(features: &[Feature]) -> LayerIndex {
         let entries = features

@@ -38,13 +38,19 @@ impl Feature {
         properties: impl Into<Properties>,
     ) -> Option<Feature> {
         let bbox = geometry.bounding_rect()?;
-        Some(Feature::with_bbox(layer_id, id, geometry, bbox, properties))
+        Some(Feature::with_bbox(
+            layer_id,
+            id.into(),
+            geometry,
+            bbox,
+            properties,
+        ))
     }
 
     /// Builds a feature whose bounding box is known.
     pub fn with_bbox(
         layer_id: &str,
-        id: String,
+        id: compact_str::CompactString,
         geometry: Geometry<f64>,
         bbox: Rect<f64>,
         properties: impl Into<Properties>,
@@ -52,7 +58,7 @@ impl Feature {
         Feature {
             fid: 0,
             rank: rank(stable_fid(layer_id, &id)),
-            id: id.into(),
+            id,
             mercator: geometry.map_coords(crate::mercator::project),
             geometry,
             properties: properties.into(),

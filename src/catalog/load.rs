@@ -7,6 +7,7 @@ use super::feature::Feature;
 use super::manifest::{GeometryKind, LayerMeta, Manifest};
 use super::properties::{KeyTable, PropValue, Properties};
 use super::stream::{self, FeatureSeed, RawFeature, RawGeometry, RawProperties, Tok};
+use compact_str::CompactString;
 use geo::{BoundingRect, Coord, Geometry, Rect, Validation};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -192,16 +193,45 @@ const TWO_THREADS_FROM: usize = 4 << 20;
 /// FeatureCollection and every feature is good; `None` for anything else,
 /// which the caller then reads in one piece to report it in order.
 fn read_in_halves(meta: &LayerMeta, path: &Path, bytes: &[u8]) -> Option<Vec<Feature>> {
+    use super::split::{array_open, element_start_after, elements};
     let start = std::time::Instant::now();
-    let spans = super::split::feature_spans(bytes)?;
-    tracing::debug!(seconds = start.elapsed().as_secs_f64(), "features found");
+    // Where the array opens, and a guess at an element starting near the
+    // middle of the file: each thread finds its half's features and reads
+    // them, the first confirming that its half ends where the guess
+    // said. Nothing waits for a pass over the whole file.
+    let open = array_open(bytes)?;
+    let split = element_start_after(bytes, open + (bytes.len() - open) / 2)?;
+    let read = |convert: &mut Converter, from: usize, stop: Option<usize>| -> Option<usize> {
+        let (items, end) = elements(bytes, from, stop)?;
+        convert.out.reserve_exact(items.len());
+        convert.hashes.reserve_exact(items.len());
+        let good = items.iter().enumerate().all(|(k, &(s, e))| {
+            let mut de = serde_json::Deserializer::from_slice(&bytes[s as usize..e as usize]);
+            convert.feature(k, &mut de).is_ok() && de.end().is_ok()
+        });
+        (good && convert.problems.is_empty()).then_some(end)
+    };
+    let mut one = Converter::new(meta, path);
+    let mut two = Converter::new(meta, path);
+    two.keys = KeyTable::continuing(&one.keys);
+    one.first_index = None;
+    two.first_index = None;
+    let (end_one, end_two) = std::thread::scope(|s| {
+        let other = s.spawn(|| read(&mut two, split, None));
+        let mine = read(&mut one, open + 1, Some(split));
+        (mine, other.join().ok().flatten())
+    });
+    tracing::debug!(seconds = start.elapsed().as_secs_f64(), "halves read");
+    // The guess was an element's start (else the first half's pass went
+    // past it), and the second half ended at the array's close.
+    let close = end_two.filter(|&c| end_one == Some(split) && bytes[c] == b']')?;
     // The file around the array, parsed in full with an empty array in
     // its place: a FeatureCollection with nothing else wrong, and no
     // second `features` member the pass missed.
-    let mut around = Vec::with_capacity(bytes.len() - (spans.close - spans.open) + 1);
-    around.extend_from_slice(&bytes[..spans.open]);
+    let mut around = Vec::with_capacity(bytes.len() - (close - open) + 1);
+    around.extend_from_slice(&bytes[..open]);
     around.extend_from_slice(b"[]");
-    around.extend_from_slice(&bytes[spans.close + 1..]);
+    around.extend_from_slice(&bytes[close + 1..]);
     let mut none = Nothing(false);
     let mut de = serde_json::Deserializer::from_slice(&around);
     let top = serde::de::DeserializeSeed::deserialize(Collection { each: &mut none }, &mut de)
@@ -209,33 +239,6 @@ fn read_in_halves(meta: &LayerMeta, path: &Path, bytes: &[u8]) -> Option<Vec<Fea
         .ok()?;
     let collection = top.kind.as_ref().and_then(Value::as_str) == Some("FeatureCollection");
     if !collection || !matches!(top.features, Features::Array) || none.0 {
-        return None;
-    }
-
-    let read = |convert: &mut Converter, items: &[(u32, u32)], first: usize| -> bool {
-        items.iter().enumerate().all(|(k, &(s, e))| {
-            let mut de = serde_json::Deserializer::from_slice(&bytes[s as usize..e as usize]);
-            convert.feature(first + k, &mut de).is_ok() && de.end().is_ok()
-        })
-    };
-    let half = spans.items.len() / 2;
-    let mut one = Converter::new(meta, path);
-    let mut two = Converter::new(meta, path);
-    two.keys = KeyTable::continuing(&one.keys);
-    for c in [&mut one, &mut two] {
-        c.first_index = None;
-        c.hashes.reserve(half + 1);
-    }
-    one.out.reserve_exact(spans.items.len());
-    two.out.reserve_exact(spans.items.len() - half);
-    let (ok_one, ok_two) = std::thread::scope(|s| {
-        let other = s.spawn(|| read(&mut two, &spans.items[half..], half));
-        let mine = read(&mut one, &spans.items[..half], 0);
-        (mine, other.join().unwrap_or(false))
-    });
-    tracing::debug!(seconds = start.elapsed().as_secs_f64(), "halves read");
-    let clean = ok_one && ok_two && one.problems.is_empty() && two.problems.is_empty();
-    if !clean {
         return None;
     }
     // Two features with one id (or, once in 2^64, two ids with one hash):
@@ -336,18 +339,18 @@ impl<'a> Converter<'a> {
         };
         match &mut self.first_index {
             Some(first_index) => {
-                if let Some(&first) = first_index.get(&id) {
+                if let Some(&first) = first_index.get(id.as_str()) {
                     let kind = ProblemKind::DuplicateId {
-                        id: id.clone(),
+                        id: id.to_string(),
                         first,
                     };
-                    return self.report(index, Some(id), vec![kind]);
+                    return self.report(index, Some(id.to_string()), vec![kind]);
                 }
-                first_index.insert(id.clone(), index);
+                first_index.insert(id.to_string(), index);
             }
             None => {
                 use std::hash::BuildHasher;
-                let h = foldhash::fast::FixedState::with_seed(0x1d).hash_one(&id);
+                let h = foldhash::fast::FixedState::with_seed(0x1d).hash_one(id.as_str());
                 self.hashes.push(h);
             }
         }
@@ -359,7 +362,7 @@ impl<'a> Converter<'a> {
                 bbox,
                 properties,
             )),
-            Err(kinds) => self.report(index, Some(id), kinds),
+            Err(kinds) => self.report(index, Some(id.to_string()), kinds),
         }
     }
 
@@ -552,29 +555,31 @@ impl<'de, F: Sink> serde::de::DeserializeSeed<'de> for Element<'_, F> {
 
 /// The id of a feature: the manifest's `id_property`, else the feature's
 /// own `id` member. Numbers are accepted and written in decimal.
-fn feature_id(meta: &LayerMeta, feature: &RawFeature) -> Result<String, String> {
-    let (value, what) = match &meta.id_property {
-        Some(key) => (
-            feature.properties.get(key).map(std::borrow::Cow::Borrowed),
-            format!("property `{key}` (the layer's id_property)"),
-        ),
-        None => (
-            feature
-                .id
-                .clone()
-                .map(|v| std::borrow::Cow::Owned(PropValue::from(v))),
-            "the feature's `id` member (set id_property in layers.toml to use a property)"
-                .to_string(),
-        ),
+fn feature_id(meta: &LayerMeta, feature: &RawFeature) -> Result<CompactString, String> {
+    let value = match &meta.id_property {
+        Some(key) => feature.properties.get(key).map(std::borrow::Cow::Borrowed),
+        None => feature
+            .id
+            .clone()
+            .map(|v| std::borrow::Cow::Owned(PropValue::from(v))),
+    };
+    // Said only when something is wrong: not formatted for every feature.
+    let what = || match &meta.id_property {
+        Some(key) => format!("property `{key}` (the layer's id_property)"),
+        None => "the feature's `id` member (set id_property in layers.toml to use a property)"
+            .to_string(),
     };
     match value.as_deref() {
-        Some(PropValue::Text(s)) if !s.trim().is_empty() => Ok(s.to_string()),
+        Some(PropValue::Text(s)) if !s.trim().is_empty() => Ok(s.clone()),
         Some(n @ (PropValue::Int(_) | PropValue::UInt(_) | PropValue::Float(_))) => {
-            Ok(n.to_string())
+            Ok(n.to_string().into())
         }
-        Some(PropValue::Text(_)) => Err(format!("{what} is empty")),
-        Some(other) => Err(format!("{what} must be a string or a number, not {other}")),
-        None => Err(format!("{what} is missing")),
+        Some(PropValue::Text(_)) => Err(format!("{} is empty", what())),
+        Some(other) => Err(format!(
+            "{} must be a string or a number, not {other}",
+            what()
+        )),
+        None => Err(format!("{} is missing", what())),
     }
 }
 

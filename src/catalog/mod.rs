@@ -54,17 +54,19 @@ pub struct Layer {
 }
 
 /// The positions of `features` in the order of their ids. Sorted on each
-/// id's first eight bytes first, held beside the position, so that most
+/// id's first sixteen bytes first, held beside the position, so that most
 /// comparisons read neither the features nor the ids' text (sorting a
 /// million ids by their text alone took a fifth of a load).
 fn sorted_by_id(features: &[Feature]) -> Vec<u32> {
+    // The first 16 bytes as a number that sorts as they do: most ids are
+    // whole in it, and the rest are compared in full only on a tie.
     let head = |id: &str| {
-        let mut b = [0u8; 8];
-        let n = id.len().min(8);
+        let mut b = [0u8; 16];
+        let n = id.len().min(16);
         b[..n].copy_from_slice(&id.as_bytes()[..n]);
-        u64::from_be_bytes(b)
+        u128::from_be_bytes(b)
     };
-    let mut keyed: Vec<(u64, u32)> = features
+    let mut keyed: Vec<(u128, u32)> = features
         .iter()
         .enumerate()
         .map(|(i, f)| (head(&f.id), i as u32))
@@ -162,34 +164,37 @@ impl Layer {
             f.fid = i as u64 + 1;
         }
         let bounds = features.iter().map(|f| f.bbox).reduce(rect_union);
-        if let Some(bounds) = bounds {
-            let mut order = hilbert_order(&features, bounds);
-            permute(&mut features, &mut order);
-        }
-        let mut by_file = vec![0u32; features.len()];
-        for (i, f) in features.iter().enumerate() {
-            by_file[(f.fid - 1) as usize] = i as u32;
-        }
-        // The bands, the sparser trees and the id table on a second thread,
-        // while the main R-tree is built here.
-        let (index, (bands, by_rank, by_id, id_order)) = std::thread::scope(|s| {
-            let other = s.spawn(|| {
-                // A layer has bands (lines and polygons) or sparser trees
-                // by rank (points that may thin), never both.
-                let bands = bands::Bands::build(&features, meta.minzoom, meta.maxzoom);
-                let by_rank = Layer::ranked(&meta, &features);
-                let by_id = sorted_by_id(&features);
-                let mut id_order = vec![0u32; features.len()];
-                for (place, &i) in by_id.iter().enumerate() {
-                    id_order[i as usize] = place as u32;
-                }
-                (bands, by_rank, by_id, id_order)
-            });
-            let index = LayerIndex::build(&features);
-            let other = other
+        let mut order = bounds.map(|bounds| hilbert_order(&features, bounds));
+        // The main R-tree is built on a second thread over the boxes in
+        // the order the features are about to take, while they are moved
+        // there and the bands, the sparser trees and the id table are
+        // made here (a million points: 0.72 s to 0.45 s).
+        let boxes = match &order {
+            Some(order) => LayerIndex::entries(order.iter().map(|&i| features[i as usize].bbox)),
+            None => LayerIndex::entries(features.iter().map(|f| f.bbox)),
+        };
+        let (index, (by_file, bands, by_rank, by_id, id_order)) = std::thread::scope(|s| {
+            let tree = s.spawn(move || LayerIndex::from_entries(boxes));
+            if let Some(order) = &mut order {
+                permute(&mut features, order);
+            }
+            let mut by_file = vec![0u32; features.len()];
+            for (i, f) in features.iter().enumerate() {
+                by_file[(f.fid - 1) as usize] = i as u32;
+            }
+            // A layer has bands (lines and polygons) or sparser trees by
+            // rank (points that may thin), never both.
+            let bands = bands::Bands::build(&features, meta.minzoom, meta.maxzoom);
+            let by_rank = Layer::ranked(&meta, &features);
+            let by_id = sorted_by_id(&features);
+            let mut id_order = vec![0u32; features.len()];
+            for (place, &i) in by_id.iter().enumerate() {
+                id_order[i as usize] = place as u32;
+            }
+            let index = tree
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (index, other)
+            (index, (by_file, bands, by_rank, by_id, id_order))
         });
         Layer {
             meta,

@@ -402,7 +402,11 @@ impl KeyTable {
                 let table = self.0;
                 let last = table.last.clone();
                 let mut keys: Vec<Box<str>> = Vec::new();
-                let mut values: Vec<Arc<Slot>> = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                // As many as the last feature had: the boxed slice then
+                // takes the buffer as it is, with no second allocation.
+                let expected = last.as_deref().map_or(8, <[Box<str>]>::len);
+                let mut values: Vec<Arc<Slot>> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(expected));
                 // Whether the keys so far are the last list's first ones.
                 let mut same = true;
                 while let Some(key) = map.next_key_seed(Key {
