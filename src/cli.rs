@@ -316,6 +316,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let catalog = Catalog::load(&dir)?;
             print!("{}", tile_summary(&catalog, &tile, &layer, buffer)?);
+            exiting(catalog);
             Ok(())
         }
         Some(Command::Export {
@@ -335,7 +336,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 bbox: bbox.as_deref().map(parse_bbox).transpose()?,
                 layers: (!layer.is_empty()).then_some(layer),
             };
-            export_pyramid(&catalog, &plan, buffer, threads, &out, format)
+            let done = export_pyramid(&catalog, &plan, buffer, threads, &out, format);
+            exiting(catalog);
+            done
         }
         Some(Command::Synth {
             out,
@@ -365,15 +368,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let catalog = Catalog::load(&dir)?;
             print!("{}", summary(&catalog, &dir));
             println!("all layers valid");
+            exiting(catalog);
             Ok(())
         }
         Some(Command::Query(q)) => {
             let catalog = Catalog::load(&dir)?;
-            let text = answer(&catalog, q)?;
-            print!("{text}");
+            let text = answer(&catalog, q);
+            exiting(catalog);
+            print!("{}", text?);
             Ok(())
         }
     }
+}
+
+/// Lets go of a catalog without freeing it, when the process ends next:
+/// the system takes its memory back whole, where freeing a million
+/// features one allocation at a time took a sixth of a `check` of the
+/// 10^6-point set.
+fn exiting(catalog: Catalog) {
+    std::mem::forget(catalog);
 }
 
 fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
