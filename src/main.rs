@@ -10,8 +10,9 @@ fn main() -> std::process::ExitCode {
 /// says otherwise. By default every thread that allocates may get an arena
 /// of its own, up to eight per core, and the memory freed into each stays
 /// resident: after cold tiles rendered on the blocking pool's threads, the
-/// 10^5-point set's server held 105-107 MB instead of 96 MB, with cached
-/// and cold throughput the same either way (BENCHMARKS.md, "Memory").
+/// 10^5-point set's server held 118 MB instead of 111 MB (107 MB with one
+/// arena), with cached and cold throughput the same within the noise
+/// (BENCHMARKS.md, "Memory and start-up").
 /// Called first, before any thread exists.
 fn cap_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
