@@ -141,9 +141,10 @@ impl PartialEq<&str> for PropValue {
     }
 }
 
+/// A number equal to `other` (an integer too, as serde_json compares).
 impl PartialEq<f64> for PropValue {
     fn eq(&self, other: &f64) -> bool {
-        matches!(self, PropValue::Float(f) if f == other)
+        self.as_f64() == Some(*other)
     }
 }
 

@@ -43,14 +43,7 @@ fn is_space(c: u8) -> bool {
 /// `None` where the file is not plainly one (or is 4 GiB or more).
 #[cfg(test)]
 pub(super) fn feature_spans(b: &[u8]) -> Option<Spans> {
-    if b.len() >= u32::MAX as usize {
-        return None;
-    }
-    let first = b.iter().position(|&c| !is_space(c))?;
-    if b[first] != b'{' {
-        return None;
-    }
-    let (mut depth, mut i) = (0usize, first);
+    let (mut depth, mut i) = (0usize, top_object(b)?);
     // The last string seen at depth 1 (a key, or a value), and whether a
     // `"features":` is waiting for its value.
     let (mut last, mut pending) = (None::<(usize, usize)>, false);
@@ -85,16 +78,7 @@ pub(super) fn feature_spans(b: &[u8]) -> Option<Spans> {
         match c {
             b'"' => {
                 let open = i;
-                i += 1;
-                loop {
-                    let j = i + memchr::memchr2(b'"', b'\\', &b[i..])?;
-                    if b[j] == b'\\' {
-                        i = j + 2;
-                    } else {
-                        i = j + 1;
-                        break;
-                    }
-                }
+                i = string_end(b, i)?;
                 if depth == 1 {
                     last = Some((open + 1, i - 1));
                 }
@@ -145,18 +129,21 @@ pub(super) fn feature_spans(b: &[u8]) -> Option<Spans> {
     found.filter(|s| s.close > s.open && !in_array && depth == 0)
 }
 
-/// Where the `features` array of a FeatureCollection's bytes opens (its
-/// `[`), found by the same pass as [`feature_spans`] stopping there; `None`
-/// where the file is not plainly a FeatureCollection (or is 4 GiB or more).
-pub(super) fn array_open(b: &[u8]) -> Option<usize> {
+/// Where the top-level object opens, for files under 4 GiB whose spans
+/// fit in `u32`s.
+fn top_object(b: &[u8]) -> Option<usize> {
     if b.len() >= u32::MAX as usize {
         return None;
     }
     let first = b.iter().position(|&c| !is_space(c))?;
-    if b[first] != b'{' {
-        return None;
-    }
-    let (mut depth, mut i) = (0usize, first);
+    (b[first] == b'{').then_some(first)
+}
+
+/// Where the `features` array of a FeatureCollection's bytes opens (its
+/// `[`), found by the same pass as [`feature_spans`] stopping there; `None`
+/// where the file is not plainly a FeatureCollection (or is 4 GiB or more).
+pub(super) fn array_open(b: &[u8]) -> Option<usize> {
+    let (mut depth, mut i) = (0usize, top_object(b)?);
     let (mut last, mut pending) = (None::<(usize, usize)>, false);
     while i < b.len() {
         let c = b[i];
