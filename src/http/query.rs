@@ -188,16 +188,16 @@ where
     let body = super::work::blocking(
         &state,
         move || -> Result<(String, &'static str), ApiError> {
-            let hits = ask(&catalog, &p)?;
-            let matched = hits.len();
-            let page: Vec<Hit> = hits.into_iter().skip(offset).take(limit).collect();
+            let mut page = ask(&catalog, &p)?;
+            let matched = page.len();
+            page.drain(..offset.min(matched));
+            page.truncate(limit);
             if csv {
                 // A byte-order mark, so that spreadsheet programs read the
                 // Chinese names as UTF-8.
-                Ok((
-                    format!("\u{feff}{}", output::csv(&page)),
-                    "text/csv; charset=utf-8",
-                ))
+                let mut text = String::from("\u{feff}");
+                output::csv_into(&mut text, &page);
+                Ok((text, "text/csv; charset=utf-8"))
             } else {
                 let mut fc = serde_json::to_value(output::geojson(&page))
                     .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -177,6 +177,13 @@ fn display_width(s: &str) -> usize {
 /// comes sorted by id; read in id order, nearly every row would wait on a
 /// cache miss (most of a large answer's time, measured with perf).
 pub fn csv(hits: &[Hit]) -> String {
+    let mut out = String::new();
+    csv_into(&mut out, hits);
+    out
+}
+
+/// [`csv`], appended to `out` (after a byte-order mark, say).
+pub fn csv_into(out: &mut String, hits: &[Hit]) {
     let cols = columns(hits);
     let mut by_address: Vec<(usize, u32)> = hits
         .iter()
@@ -192,18 +199,17 @@ pub fn csv(hits: &[Hit]) -> String {
         write_row(&mut rows, &cols, &hits[i as usize]);
         spans[i as usize] = (start, rows.len());
     }
-    let mut out = String::with_capacity(rows.len() + 64);
+    out.reserve(rows.len() + 64);
     for (i, c) in cols.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        push_csv_field(&mut out, c.name());
+        push_csv_field(out, c.name());
     }
     out.push_str("\r\n");
     for &(start, end) in &spans {
         out.push_str(&rows[start..end]);
     }
-    out
 }
 
 /// Appends one hit's CSV row, with its line break.
