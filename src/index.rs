@@ -53,18 +53,6 @@ impl LayerIndex {
         }
     }
 
-    /// Bulk-loads the tree over the features' bounding boxes.
-    pub fn build(features: &[Feature]) -> LayerIndex {
-        let entries = features
-            .iter()
-            .enumerate()
-            .map(|(i, f)| GeomWithData::new(rectangle(f.bbox), i))
-            .collect();
-        LayerIndex {
-            tree: RTree::bulk_load_with_params(entries),
-        }
-    }
-
     /// Bulk-loads a tree over the features that pass `keep` (positions
     /// still count from the start of `features`).
     pub fn build_where(features: &[Feature], keep: impl Fn(&Feature) -> bool) -> LayerIndex {

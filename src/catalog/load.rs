@@ -97,18 +97,35 @@ pub(crate) fn read_dataset(dir: &Path) -> Result<RawDataset, LoadError> {
 /// in two halves on two threads (the copy from the kernel and the first
 /// touch of a fresh buffer are most of a read: 0.3 s for 260 MB).
 fn read_file(path: &Path) -> std::io::Result<(Vec<u8>, u64)> {
-    use std::os::unix::fs::FileExt;
-    let file = std::fs::File::open(path)?;
-    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
     let hash = |bytes: &[u8]| {
         let mut v = Version::default();
         v.write(bytes);
         v.finish()
     };
-    if len < TWO_THREADS_FROM {
+    let whole = || {
         let bytes = std::fs::read(path)?;
         let h = hash(&bytes);
-        return Ok((bytes, h));
+        Ok((bytes, h))
+    };
+    #[cfg(not(unix))]
+    return whole();
+    #[cfg(unix)]
+    read_in_two(path, hash, whole)
+}
+
+/// [`read_file`]'s two halves at once, with positioned reads; `whole` for
+/// a file under [`TWO_THREADS_FROM`].
+#[cfg(unix)]
+fn read_in_two(
+    path: &Path,
+    hash: impl Fn(&[u8]) -> u64 + Sync,
+    whole: impl FnOnce() -> std::io::Result<(Vec<u8>, u64)>,
+) -> std::io::Result<(Vec<u8>, u64)> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    if len < TWO_THREADS_FROM {
+        return whole();
     }
     let mut bytes = vec![0u8; len];
     let (one, two) = bytes.split_at_mut(len / 2);
@@ -243,14 +260,14 @@ const TWO_THREADS_FROM: usize = 4 << 20;
 fn read_in_halves(meta: &LayerMeta, path: &Path, bytes: &[u8]) -> Option<Vec<Feature>> {
     use super::split::{array_open, element_start_after, elements};
     let start = std::time::Instant::now();
-    // Where the array opens, and a guess at an element starting near the
-    // middle of the file: each thread finds its half's features and reads
-    // them, the first confirming that its half ends where the guess
-    // said. Nothing waits for a pass over the whole file.
     // Checked as UTF-8 once, in one fast pass, rather than string by
     // string as each is parsed (a tenth of the parsing); a file that is
     // not UTF-8 is read in one piece, which says where.
     let text = std::str::from_utf8(bytes).ok()?;
+    // Where the array opens, and a guess at an element starting near the
+    // middle of the file: each thread finds its half's features and reads
+    // them, the first confirming that its half ends where the guess
+    // said. Nothing waits for a pass over the whole file.
     let open = array_open(bytes)?;
     let split = element_start_after(bytes, open + (bytes.len() - open) / 2)?;
     let read = |convert: &mut Converter, from: usize, stop: Option<usize>| -> Option<usize> {
