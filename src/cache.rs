@@ -30,7 +30,8 @@ pub struct TileKey {
 pub struct CachedTile {
     /// The MVT bytes; empty for a tile with no features.
     pub raw: Bytes,
-    /// The same, gzip-compressed; empty when `raw` is.
+    /// The same, gzip-compressed; empty when `raw` is, or when the tile
+    /// was made, with the cache off, for a client that does not take gzip.
     pub gzip: Bytes,
     /// A strong entity tag for the plain bytes, quoted as the `ETag`
     /// header carries it.

@@ -75,9 +75,10 @@ async fn serve(
         .acquire_owned()
         .await
         .map_err(|e| ApiError::Internal(format!("the render queue is closed: {e}")))?;
+    let takes_gzip = accepts_gzip(headers);
     let fetched = super::work::blocking(&state, move || {
         let (_slot, _turn) = (slot, turn);
-        Ok(tiles.fetch_in_slot(&catalog, coord, layers.as_deref())?)
+        Ok(tiles.fetch_in_slot(&catalog, coord, layers.as_deref(), takes_gzip)?)
     })
     .await?;
     if let Some(took) = fetched.rendered {
@@ -109,7 +110,9 @@ fn respond(tile: &CachedTile, headers: &HeaderMap, cache_control: &HeaderValue) 
         )
             .into_response();
     }
-    let gzip = accepts_gzip(headers);
+    // A tile made without gzip (cache off, for a client that did not take
+    // it) answers plainly whoever comes to share it.
+    let gzip = accepts_gzip(headers) && !tile.gzip.is_empty();
     // Made once, with the tile: no formatting or copying per request.
     let quoted = if gzip { &tile.etag_gzip } else { &tile.etag };
     let etag = HeaderValue::from_maybe_shared(quoted.clone())

@@ -5,10 +5,8 @@ use super::{render, TileCoord, TileError, TileOptions};
 use crate::cache::{CachedTile, TileCache, TileKey};
 use crate::catalog::{Catalog, Fnv64};
 use crate::limits::Slots;
-use flate2::write::GzEncoder;
-use flate2::Compression;
-use std::io::Write;
-use std::sync::Arc;
+use libdeflater::{CompressionLvl, Compressor};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Renders and caches tiles.
@@ -90,18 +88,22 @@ impl TileService {
         coord: TileCoord,
         layers: Option<&[String]>,
     ) -> Result<Fetched, TileError> {
-        self.fetch_inner(catalog, coord, layers, true)
+        self.fetch_inner(catalog, coord, layers, true, true)
     }
 
     /// As [`TileService::fetch`], for a caller that already holds one of
-    /// [`TileService::renders`]' slots for this request.
+    /// [`TileService::renders`]' slots for this request. With the cache
+    /// off, a tile for a client that does not take gzip is not gzipped
+    /// (nothing else would read those bytes): its `gzip` is then empty.
     pub fn fetch_in_slot(
         &self,
         catalog: &Catalog,
         coord: TileCoord,
         layers: Option<&[String]>,
+        client_takes_gzip: bool,
     ) -> Result<Fetched, TileError> {
-        self.fetch_inner(catalog, coord, layers, false)
+        let zip = client_takes_gzip || self.cache.capacity() > 0;
+        self.fetch_inner(catalog, coord, layers, false, zip)
     }
 
     fn fetch_inner(
@@ -110,6 +112,7 @@ impl TileService {
         coord: TileCoord,
         layers: Option<&[String]>,
         take_slot: bool,
+        zip: bool,
     ) -> Result<Fetched, TileError> {
         let layers = canonical_layers(catalog, layers)?;
         let key = key(catalog, coord, layers.as_deref());
@@ -122,7 +125,7 @@ impl TileService {
             } else {
                 None
             };
-            self.make(catalog, coord, layers.as_deref())
+            self.make(catalog, coord, layers.as_deref(), zip)
         })?;
         Ok(Fetched {
             tile,
@@ -135,12 +138,13 @@ impl TileService {
         catalog: &Catalog,
         coord: TileCoord,
         layers: Option<&[String]>,
+        zip: bool,
     ) -> Result<CachedTile, TileError> {
         let tile = render(catalog, coord, layers, &self.options)?;
-        let gzip = if tile.bytes.is_empty() {
+        let gzip = if tile.bytes.is_empty() || !zip {
             Vec::new()
         } else {
-            gzip(&tile.bytes).map_err(|e| TileError::Encode(e.to_string()))?
+            gzip(&tile.bytes)?
         };
         let mut h = Fnv64::new();
         h.write(&tile.bytes);
@@ -185,16 +189,79 @@ fn canonical_layers(
     ))
 }
 
-/// The gzip level for tiles. Level 2 of zlib-rs compresses a dense 430 KB
-/// tile in about 5 ms against 46 ms at miniz_oxide's default level 6, for
-/// 3.5 % more bytes (`BENCHMARKS.md`, "Where the time goes").
-const GZIP_LEVEL: u32 = 2;
+/// The gzip level for tiles. libdeflate's level 1 makes the same bytes as
+/// zlib-rs's level 2 (within 0.2 % over 320 tiles of z10–z14) for 12–20 %
+/// less of a cold tile's CPU (`benches/ab_cpu.sh`); zlib-rs at level 2 had
+/// replaced miniz_oxide at 6, which took 46 ms for a dense 430 KB tile
+/// against 5 ms, for 3.5 % fewer bytes (`BENCHMARKS.md`, "Where the time
+/// goes").
+const GZIP_LEVEL: i32 = 1;
 
-fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut enc = GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 2),
-        Compression::new(GZIP_LEVEL),
-    );
-    enc.write_all(bytes)?;
-    enc.finish()
+/// Compressors not in use. A compressor holds its tables (a few hundred
+/// KB): one per render running at once, not one per thread of the pool.
+static COMPRESSORS: Mutex<Vec<Compressor>> = Mutex::new(Vec::new());
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>, TileError> {
+    let idle = COMPRESSORS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop();
+    let mut compressor = match idle {
+        Some(c) => c,
+        None => Compressor::new(
+            CompressionLvl::new(GZIP_LEVEL).map_err(|e| TileError::Encode(format!("{e:?}")))?,
+        ),
+    };
+    let mut out = vec![0; compressor.gzip_compress_bound(bytes.len())];
+    let written = compressor.gzip_compress(bytes, &mut out);
+    COMPRESSORS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(compressor);
+    let n = written.map_err(|e| TileError::Encode(format!("gzip: {e:?}")))?;
+    out.truncate(n);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn catalog() -> Catalog {
+        Catalog::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata")).unwrap()
+    }
+
+    /// A tile over Miyun town.
+    const TOWN: TileCoord = TileCoord {
+        z: 12,
+        x: 3377,
+        y: 1545,
+    };
+
+    #[test]
+    fn gzip_is_made_only_when_something_will_read_it() {
+        let catalog = catalog();
+        let off = TileService::new(TileOptions::default(), 0);
+        let plain = off.fetch_in_slot(&catalog, TOWN, None, false).unwrap().tile;
+        assert!(!plain.raw.is_empty());
+        assert!(plain.gzip.is_empty());
+        let zipped = off.fetch_in_slot(&catalog, TOWN, None, true).unwrap().tile;
+        assert_eq!(zipped.raw, plain.raw);
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&zipped.gzip[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain.raw);
+        // A cached tile may be asked for with gzip later; so may one that
+        // `tile` and `export` write out.
+        let on = TileService::new(TileOptions::default(), 1 << 20);
+        assert!(!on
+            .fetch_in_slot(&catalog, TOWN, None, false)
+            .unwrap()
+            .tile
+            .gzip
+            .is_empty());
+        assert!(!off.tile(&catalog, TOWN, None).unwrap().gzip.is_empty());
+    }
 }

@@ -112,6 +112,36 @@ async fn gzip_when_the_client_accepts_it() {
     assert!(r.body.len() < plain.body.len());
 }
 
+/// With the cache off nothing keeps a tile's gzip for a later client, so
+/// a plain request is answered without making it; a gzip request still
+/// gets gzip, of the same tile.
+#[tokio::test]
+async fn cache_off_gzips_only_for_clients_that_take_it() {
+    let state = AppState::new(
+        Catalog::load(&geodata_dir()).unwrap(),
+        ServerConfig::default(),
+        TileOptions::default(),
+        0,
+    );
+    let plain = get_with(app(state.clone()), TOWN_TILE, &[]).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(plain.body, get(TOWN_TILE).await.body);
+    let zipped = get_with(app(state), TOWN_TILE, &[(header::ACCEPT_ENCODING, "gzip")]).await;
+    assert_eq!(zipped.header(header::CONTENT_ENCODING), "gzip");
+    assert_eq!(
+        zipped.header(header::ETAG),
+        get_with(router(), TOWN_TILE, &[(header::ACCEPT_ENCODING, "gzip")])
+            .await
+            .header(header::ETAG)
+    );
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&zipped.body[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.body);
+}
+
 #[tokio::test]
 async fn not_modified_for_a_matching_etag() {
     let router = router();
