@@ -16,7 +16,7 @@ pub use load::{manifest_path, parse_geometry, MANIFEST_FILE};
 pub use manifest::{
     is_valid_id, DatasetMeta, GeometryKind, LayerMeta, Manifest, Thin, Title, MAX_ZOOM,
 };
-pub use properties::{KeyTable, PropValue, Properties, ValueNumber};
+pub use properties::{KeyFinder, KeyTable, PropValue, Properties, ValueNumber};
 
 use crate::index::LayerIndex;
 use std::path::Path;

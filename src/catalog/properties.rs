@@ -10,6 +10,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -186,6 +187,44 @@ pub struct ValueNumber {
     pub table: u32,
     /// The value's place in it, from 0.
     pub place: u32,
+}
+
+/// One key looked up in feature after feature. The features of a layer
+/// nearly always share one key list, so the key's place is found once per
+/// list rather than once per feature.
+#[derive(Debug)]
+pub struct KeyFinder<'k> {
+    key: &'k str,
+    /// The last list seen (held, so that its address cannot be reused by
+    /// another list while remembered), and the key's place in it.
+    last: RefCell<Option<(KeyList, Option<usize>)>>,
+}
+
+/// A feature's keys, shared by the features that have the same ones.
+type KeyList = Arc<[Box<str>]>;
+
+impl<'k> KeyFinder<'k> {
+    /// A finder for `key`.
+    pub fn new(key: &'k str) -> KeyFinder<'k> {
+        KeyFinder {
+            key,
+            last: RefCell::new(None),
+        }
+    }
+
+    /// The value of the key in `properties`, as [`Properties::get`].
+    pub fn get<'p>(&self, properties: &'p Properties) -> Option<&'p PropValue> {
+        let mut last = self.last.borrow_mut();
+        let at = match &*last {
+            Some((list, at)) if Arc::ptr_eq(list, &properties.keys) => *at,
+            _ => {
+                let at = properties.keys.iter().position(|k| &**k == self.key);
+                *last = Some((Arc::clone(&properties.keys), at));
+                at
+            }
+        };
+        properties.values.get(at?).map(|v| &v.value)
+    }
 }
 
 impl PartialEq for Properties {
@@ -710,6 +749,35 @@ mod tests {
         assert_eq!(p["missing"], Value::Null);
         assert_eq!(p.get("open"), Some(&PropValue::Null));
         assert!(p.keys().eq(map.keys().map(String::as_str)));
+    }
+
+    #[test]
+    fn a_key_finder_finds_what_get_does_across_lists() {
+        let mut table = KeyTable::default();
+        let objects = [
+            json!({"id": "a", "name_zh": "甲", "n": 1}),
+            json!({"id": "b", "name_zh": "乙", "n": 2}),
+            json!({"name_zh": "丙", "id": "c"}),
+            json!({"id": "d"}),
+            json!({"id": "e", "name_zh": "戊", "n": 5}),
+            json!({"name_zh": null, "id": "f"}),
+            json!({}),
+        ];
+        let all: Vec<Properties> = objects
+            .iter()
+            .map(|o| table.properties(o.as_object().unwrap().clone()))
+            .collect();
+        // Lists shared, lists alternating, a list seen again after others,
+        // and lists made one-off (not through the table).
+        let mut order: Vec<Properties> = all.iter().chain(all.iter().rev()).cloned().collect();
+        order.push(Properties::from(objects[0].as_object().unwrap().clone()));
+        order.push(Properties::default());
+        for key in ["id", "name_zh", "n", "missing"] {
+            let finder = KeyFinder::new(key);
+            for p in &order {
+                assert_eq!(finder.get(p), p.get(key), "{key} in {p:?}");
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod distance;
 mod error;
 pub mod geodesic;
 mod hit;
+mod keys;
 mod nearest;
 pub mod output;
 mod relate;

@@ -3,6 +3,7 @@
 //! lies inside.
 
 use super::geodesic::{area_m2, length_m};
+use super::keys;
 use super::relate::Prepared;
 use super::target::find_layer;
 use super::{Hit, Overlap, QueryError, Relation, Target};
@@ -35,23 +36,25 @@ pub fn within<'a>(
     let prepared = Prepared::zone(catalog, zone);
 
     let points = layer.meta.geometry == GeometryKind::Point;
+    // One integer a hit: the relation, then the place by id, in as few
+    // bits as the layer needs (so that a radix sort has few passes).
+    let id_bits = keys::bits(layer.features.len() as u64);
     let mut found = Vec::new();
     for (n, (i, bbox)) in layer.index.intersecting_boxes(zone.bbox).enumerate() {
         if n % 64 == 0 {
             crate::limits::check()?;
         }
         if let Some(relation) = place(&prepared, zone, layer, i, bbox, points, partly)? {
-            // One integer a hit: the relation, then the place by id.
-            found.push(((relation as u64) << 32) | u64::from(layer.id_order(i)));
+            found.push(((relation as u64) << id_bits) | u64::from(layer.id_order(i)));
         }
     }
     // Sorted as small keys, then each hit made once, in order.
-    found.sort_unstable();
+    keys::sort(&mut found);
     let totals = (!points).then(|| measures(catalog, layer));
     let mut hits = Vec::with_capacity(found.len());
     for key in found {
-        let relation = RELATIONS[(key >> 32) as usize];
-        let i = layer.at_id_order(key as u32);
+        let relation = RELATIONS[(key >> id_bits) as usize];
+        let i = layer.at_id_order((key & ((1 << id_bits) - 1)) as u32);
         let feature = &layer.features[i];
         let mut hit = Hit::new(layer, feature);
         hit.relation = Some(relation);
