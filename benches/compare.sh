@@ -549,6 +549,7 @@ done
 # ---------------------------------------------------------------- the planner's questions
 
 say "planner questions, 2 connections"
+S_PLAIN=
 big=10000000
 path_points="/query/within?layer=points&zone=reservoir/$reservoir_id&f=csv&limit=$big"
 path_polygons="/query/within?layer=polygons&zone=reservoir/$reservoir_id&partly=true&f=csv&limit=$big"

@@ -2,7 +2,7 @@
 //! adapter over the core: parse arguments, call, print.
 
 use crate::catalog::Catalog;
-use crate::http::{app, defaults, AppState, ServerConfig};
+use crate::http::{defaults, served, AppState, ServerConfig};
 use crate::query::{self, geodesic, output, FilterLimits, Hit, QueryError, Target};
 use crate::reload::LiveCatalog;
 use crate::tile::tilejson::tilejson;
@@ -482,7 +482,10 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
         } else {
             println!("reloads the data when its files change, or on SIGHUP; press Ctrl-C to stop");
         }
-        axum::serve(listener, app(state))
+        // Cached tiles answered before the router (src/http/fast.rs); the
+        // application made once, not again for each connection.
+        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(served(state));
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("the server stopped with an error")?;

@@ -3,6 +3,7 @@
 //! are chosen in one place, `error.rs`.
 
 mod error;
+mod fast;
 mod features;
 mod fonts;
 mod landing;
@@ -17,6 +18,7 @@ mod viewer;
 mod work;
 
 pub use error::ApiError;
+pub use fast::{served, Served};
 pub use state::{defaults, AppState, ServerConfig};
 pub use viewer::{maplibre_version, page_html};
 
@@ -54,7 +56,7 @@ pub fn app(state: AppState) -> Router {
         .route("/catalog", get(tilejson::catalog))
         .route("/tiles.json", get(tilejson::tilejson_all))
         .route("/tiles/{file}", get(tilejson::tilejson_layer))
-        .route("/tiles/{z}/{x}/{y}", get(tiles::tile_all))
+        .route(tiles::TILE_ROUTE, get(tiles::tile_all))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile_layer))
         .route(
             "/query/within",

@@ -67,6 +67,20 @@ fn request_span(request: &Request) -> Span {
     )
 }
 
+/// The log of a tile answered before the router (`fast.rs`): the same
+/// span and lines the trace layer makes.
+pub fn log_tile(response: &Response, path: &str, took: Duration) {
+    let span = tracing::info_span!(
+        "request",
+        method = "GET",
+        route = super::tiles::TILE_ROUTE,
+        path = path,
+    );
+    let _in = span.enter();
+    tracing::trace!("started processing request");
+    log_response(response, took, &span);
+}
+
 fn log_response(response: &Response, took: Duration, _span: &Span) {
     let bytes = response.body().size_hint().exact();
     tracing::info!(

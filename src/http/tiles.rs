@@ -11,6 +11,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 
+/// The composite tile route, as the router and the metrics name it.
+pub(super) const TILE_ROUTE: &str = "/tiles/{z}/{x}/{y}";
 /// The media type of Mapbox Vector Tiles.
 pub const MVT_MEDIA_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
@@ -101,7 +103,11 @@ fn strip_extension(y: &str) -> Result<&str, ApiError> {
     }
 }
 
-fn respond(tile: &CachedTile, headers: &HeaderMap, cache_control: &HeaderValue) -> Response {
+pub(super) fn respond(
+    tile: &CachedTile,
+    headers: &HeaderMap,
+    cache_control: &HeaderValue,
+) -> Response {
     let cache_control = cache_control.clone();
     if tile.raw.is_empty() {
         return (

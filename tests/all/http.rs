@@ -5,7 +5,7 @@ use crate::util::{
     bundled, collection, feature, fresh_state, geodata_dir, router, square, Scratch,
 };
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -140,6 +140,110 @@ async fn cache_off_gzips_only_for_clients_that_take_it() {
         .read_to_end(&mut unzipped)
         .unwrap();
     assert_eq!(unzipped, plain.body);
+}
+
+/// Cached tiles are answered before the router (`http::served`, what the
+/// server runs); each answer is the one the router gives, header for
+/// header, and requests the shortcut does not take reach the router.
+#[tokio::test]
+async fn cached_tiles_answered_before_the_router_are_the_routers_answers() {
+    use axum::http::HeaderName;
+    let state = fresh_state(ServerConfig::default());
+    let router = app(state.clone());
+    let served = shanshui::http::served(state.clone());
+    fn answer<S>(
+        service: S,
+        method: Method,
+        path: &str,
+        headers: &[(HeaderName, &str)],
+    ) -> impl std::future::Future<Output = (StatusCode, axum::http::HeaderMap, Vec<u8>)>
+    where
+        S: tower::Service<
+            Request<Body>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        >,
+    {
+        let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(k, *v);
+        }
+        let req = req.body(Body::empty()).unwrap();
+        async move {
+            let res = service.oneshot(req).await.unwrap();
+            let (parts, body) = res.into_parts();
+            let body = body.collect().await.unwrap().to_bytes().to_vec();
+            (parts.status, parts.headers, body)
+        }
+    }
+    let requests = |count: &str| {
+        let line = count
+            .lines()
+            .find(|l| l.starts_with("shanshui_http_requests_total{route=\"/tiles/{z}/{x}/{y}\",method=\"GET\",status=\"200\"}"))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap());
+        line.unwrap_or(0)
+    };
+    // The first answer renders (through the router); the rest are cached.
+    let first = answer(served.clone(), Method::GET, TOWN_TILE, &[]).await;
+    assert_eq!(first.0, StatusCode::OK);
+    let etag = first.1[header::ETAG].to_str().unwrap().to_string();
+    type Case<'a> = (Method, &'a str, Vec<(HeaderName, &'a str)>);
+    let cases: Vec<Case> = vec![
+        (Method::GET, TOWN_TILE, vec![]),
+        (
+            Method::GET,
+            TOWN_TILE,
+            vec![(header::ACCEPT_ENCODING, "gzip")],
+        ),
+        (
+            Method::GET,
+            TOWN_TILE,
+            vec![(header::ACCEPT_ENCODING, "gzip;q=0")],
+        ),
+        (
+            Method::GET,
+            TOWN_TILE,
+            vec![
+                (header::ORIGIN, "http://maps.example"),
+                (header::ACCEPT_ENCODING, "br, gzip"),
+            ],
+        ),
+        (Method::GET, TOWN_TILE, vec![(header::IF_NONE_MATCH, &etag)]),
+        (Method::HEAD, TOWN_TILE, vec![]),
+        (Method::GET, "/tiles/12/3377/1545.mvt?v=2", vec![]),
+        (Method::GET, "/tiles/12/3377/1545.pbf", vec![]),
+        (Method::GET, "/tiles/12/3377/99999.mvt", vec![]),
+        (Method::GET, "/tiles/12/3377/1545/x.mvt", vec![]),
+        (Method::GET, "/tiles/villages/12/3377/1545.mvt", vec![]),
+        (
+            Method::GET,
+            "/tiles/5/26/12.mvt",
+            vec![(header::ACCEPT_ENCODING, "gzip")],
+        ),
+    ];
+    for (method, path, headers) in cases {
+        let metrics_before = get_with(router.clone(), "/metrics", &[]).await;
+        let (status, mut fast, body) = answer(served.clone(), method.clone(), path, &headers).await;
+        let metrics_after = get_with(router.clone(), "/metrics", &[]).await;
+        let routed = answer(router.clone(), method.clone(), path, &headers).await;
+        assert_eq!(status, routed.0, "{method} {path} {headers:?}");
+        assert_eq!(body, routed.2, "{method} {path} {headers:?}");
+        // The router sets Content-Length from the body; on the wire hyper
+        // writes it from the body's size for the shortcut's answer alike.
+        let mut routed_headers = routed.1;
+        if fast.get(header::CONTENT_LENGTH).is_none() {
+            routed_headers.remove(header::CONTENT_LENGTH);
+        }
+        fast.remove(header::DATE);
+        routed_headers.remove(header::DATE);
+        assert_eq!(fast, routed_headers, "{method} {path} {headers:?}");
+        // Counted once, whichever way it went.
+        let counted = requests(&String::from_utf8_lossy(&metrics_after.body))
+            - requests(&String::from_utf8_lossy(&metrics_before.body));
+        let composite = path.split('?').next().unwrap().split('/').count() == 5;
+        let expected = u64::from(method == Method::GET && composite && status == StatusCode::OK);
+        assert_eq!(counted, expected, "{method} {path} {headers:?}");
+    }
 }
 
 #[tokio::test]
