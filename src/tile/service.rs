@@ -3,7 +3,7 @@
 
 use super::{render, TileCoord, TileError, TileOptions};
 use crate::cache::{CachedTile, TileCache, TileKey};
-use crate::catalog::{Catalog, Fnv64};
+use crate::catalog::Catalog;
 use crate::limits::Slots;
 use libdeflater::{CompressionLvl, Compressor};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -146,12 +146,18 @@ impl TileService {
         } else {
             gzip(&tile.bytes)?
         };
-        let mut h = Fnv64::new();
-        h.write(&tile.bytes);
-        let tag = format!("{:016x}-{}", h.finish(), tile.bytes.len());
+        let tag = format!("{:016x}-{}", tile_hash(&tile.bytes), tile.bytes.len());
         let cached = CachedTile::new(tile.bytes.into(), gzip.into(), &tag);
         Ok(cached)
     }
+}
+
+/// A tile's bytes hashed for its entity tag, the same in every run of a
+/// build (a fixed seed). foldhash reads eight bytes at a time: FNV-1a, a
+/// byte at a time, was 2 % of a cold tile's instructions (callgrind).
+fn tile_hash(bytes: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x7368_616e_7368_7569).hash_one(bytes)
 }
 
 fn key(catalog: &Catalog, coord: TileCoord, layers: Option<&[String]>) -> TileKey {
@@ -238,6 +244,27 @@ mod tests {
         x: 3377,
         y: 1545,
     };
+
+    /// A tag is the bytes' (no seed drawn at random: the same tile keeps
+    /// its ETag across restarts, so clients' copies stay good), and one
+    /// byte more or different changes it.
+    #[test]
+    fn entity_tags_follow_the_bytes() {
+        let bytes: Vec<u8> = (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        assert_eq!(tile_hash(&bytes), tile_hash(&bytes.clone()));
+        let mut other = bytes.clone();
+        other[69_999] ^= 1;
+        assert_ne!(tile_hash(&bytes), tile_hash(&other));
+        other.push(0);
+        assert_ne!(tile_hash(&bytes), tile_hash(&other));
+        let a = TileService::new(TileOptions::default(), 0);
+        let b = TileService::new(TileOptions::default(), 1 << 20);
+        let catalog = catalog();
+        assert_eq!(
+            a.tile(&catalog, TOWN, None).unwrap().etag,
+            b.tile(&catalog, TOWN, None).unwrap().etag
+        );
+    }
 
     #[test]
     fn gzip_is_made_only_when_something_will_read_it() {
