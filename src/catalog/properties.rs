@@ -253,6 +253,14 @@ impl Properties {
             .map(|(k, v)| (&**k, &v.value, v.number))
     }
 
+    /// Reads every value's slot and returns a number made from them, for
+    /// bringing a feature's values into the cache before they are needed.
+    pub fn touch(&self) -> u32 {
+        self.values
+            .iter()
+            .fold(0, |a, v| a.wrapping_add(v.number.place))
+    }
+
     /// The keys, in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().map(|k| &**k)
