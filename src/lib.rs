@@ -17,6 +17,7 @@ pub mod limits;
 pub mod mercator;
 pub mod metrics;
 pub mod query;
+mod radix;
 pub mod reload;
 pub mod synth;
 pub mod tile;

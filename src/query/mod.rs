@@ -9,7 +9,6 @@ pub mod distance;
 mod error;
 pub mod geodesic;
 mod hit;
-mod keys;
 mod nearest;
 pub mod output;
 mod relate;

@@ -191,13 +191,13 @@ pub fn csv_into(out: &mut String, hits: &[Hit]) {
     let address = |h: &Hit| std::ptr::from_ref(h.feature) as usize;
     let lowest = hits.iter().map(address).min().unwrap_or(0);
     let size = std::mem::size_of::<crate::catalog::Feature>().max(1);
-    let hit_bits = super::keys::bits(hits.len() as u64);
+    let hit_bits = crate::radix::bits(hits.len() as u64);
     let mut by_address: Vec<u64> = hits
         .iter()
         .enumerate()
         .map(|(i, h)| ((((address(h) - lowest) / size) as u64) << hit_bits) | i as u64)
         .collect();
-    super::keys::sort(&mut by_address);
+    crate::radix::sort(&mut by_address);
     // Each hit's row as a span of `rows`, written in memory order.
     let mut rows = String::with_capacity(48 * hits.len());
     let mut spans = vec![(0, 0); hits.len()];

@@ -3,11 +3,11 @@
 //! lies inside.
 
 use super::geodesic::{area_m2, length_m};
-use super::keys;
 use super::relate::Prepared;
 use super::target::find_layer;
 use super::{Hit, Overlap, QueryError, Relation, Target};
 use crate::catalog::{Catalog, Feature, GeometryKind, Layer};
+use crate::radix as keys;
 use geo::coordinate_position::CoordPos;
 use geo::{
     BooleanOps, BoundingRect, Coord, Geometry, Intersects, LineString, MultiLineString,

@@ -52,8 +52,7 @@ pub fn tile(layers: Vec<LayerWriter>) -> Vec<u8> {
     let mut tile = Vec::with_capacity(layers.iter().map(LayerWriter::size).sum());
     for w in layers {
         if w.count > 0 {
-            let layer = w.finish();
-            field_bytes(&mut tile, 3, &layer);
+            w.finish(&mut tile);
         }
     }
     tile
@@ -113,8 +112,8 @@ impl<'a> LayerWriter<'a> {
             numbered: FastMap::default(),
             values: FastMap::default(),
             value_count: 0,
-            values_out: Vec::new(),
-            features_out: Vec::new(),
+            values_out: spare_buffer(),
+            features_out: spare_buffer(),
             count: 0,
             added: Vec::new(),
             added_numbers: Vec::new(),
@@ -138,16 +137,20 @@ impl<'a> LayerWriter<'a> {
         if self.count == 0 {
             return 0;
         }
-        let body = 1
-            + varint_len(self.name.len() as u64)
+        let body = self.body_size();
+        1 + varint_len(body as u64) + body
+    }
+
+    /// The bytes of the layer message, without its tag and length.
+    fn body_size(&self) -> usize {
+        1 + varint_len(self.name.len() as u64)
             + self.name.len()
             + self.features_out.len()
             + self.keys_bytes
             + self.values_out.len()
             + 1
             + varint_len(u64::from(self.extent))
-            + 2;
-        1 + varint_len(body as u64) + body
+            + 2
     }
 
     /// Where the layer stands, for [`LayerWriter::undo`] of the next push.
@@ -259,19 +262,57 @@ impl<'a> LayerWriter<'a> {
         k
     }
 
-    /// The layer message.
-    fn finish(self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.size());
-        field_bytes(&mut out, 1, self.name.as_bytes());
+    /// Writes the layer message, as a tile's `layers` field, onto `out`.
+    fn finish(self, out: &mut Vec<u8>) {
+        let start = out.len();
+        let body = self.body_size();
+        tag(out, 3, 2);
+        varint(out, body as u64);
+        field_bytes(out, 1, self.name.as_bytes());
         out.extend_from_slice(&self.features_out);
         for key in &self.key_list {
-            field_bytes(&mut out, 3, key.as_bytes());
+            field_bytes(out, 3, key.as_bytes());
         }
         out.extend_from_slice(&self.values_out);
-        field_varint(&mut out, 5, u64::from(self.extent));
-        field_varint(&mut out, 15, 2);
-        out
+        field_varint(out, 5, u64::from(self.extent));
+        field_varint(out, 15, 2);
+        debug_assert_eq!(out.len() - start, self.size());
     }
+}
+
+impl Drop for LayerWriter<'_> {
+    fn drop(&mut self) {
+        keep_buffer(std::mem::take(&mut self.values_out));
+        keep_buffer(std::mem::take(&mut self.features_out));
+    }
+}
+
+thread_local! {
+    /// Byte buffers of layers written on this thread, emptied, for the next
+    /// layers: a dense layer grows its buffer to hundreds of KB a tile, by
+    /// doubling, each step a copy.
+    static SPARE: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Buffers kept on a thread at most, and the largest kept.
+const SPARE_BUFFERS: usize = 16;
+const SPARE_BYTES: usize = 4 << 20;
+
+fn spare_buffer() -> Vec<u8> {
+    SPARE.with(|s| s.borrow_mut().pop()).unwrap_or_default()
+}
+
+fn keep_buffer(mut buffer: Vec<u8>) {
+    if buffer.capacity() == 0 || buffer.capacity() > SPARE_BYTES {
+        return;
+    }
+    buffer.clear();
+    SPARE.with(|s| {
+        let mut spare = s.borrow_mut();
+        if spare.len() < SPARE_BUFFERS {
+            spare.push(buffer);
+        }
+    });
 }
 
 /// Whether two keys are equal: the same text in memory (features of a layer

@@ -123,13 +123,13 @@ pub fn render(
         } else {
             &layer.index
         };
-        let mut candidates: Vec<usize> = index.intersecting(window).collect();
-        candidates.sort_unstable();
+        let mut candidates: Vec<u64> = index.intersecting(window).map(|i| i as u64).collect();
+        crate::radix::sort(&mut candidates);
         let mut part = Thinned {
             features: Vec::new(),
             pending: Vec::new(),
         };
-        for i in candidates {
+        for i in candidates.into_iter().map(|i| i as usize) {
             crate::limits::check()?;
             let f = &layer.features[i];
             // Only a dense layer pays for the size test.
@@ -166,12 +166,19 @@ pub fn render(
             w.push(e).map_err(|e| TileError::Encode(e.to_string()))?;
         }
     }
-    let mut queue: Vec<(f64, usize, u32)> = layers
+    // In layer order, each layer's in index order; then by rank, a stable
+    // sort keeping that order among equal ranks. A rank is a multiple of
+    // 2^-53 below 1, so 2^53 times it is an integer of the same order.
+    let mut queue: Vec<(u64, usize, u32)> = layers
         .iter()
         .enumerate()
-        .flat_map(|(l, (_, _, part))| part.pending.iter().map(move |&(r, i)| (r, l, i)))
+        .flat_map(|(l, (_, _, part))| {
+            part.pending
+                .iter()
+                .map(move |&(r, i)| ((r * RANK_SCALE) as u64, l, i))
+        })
         .collect();
-    queue.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    crate::radix::sort_by_key(&mut queue, |&(rank, _, _)| rank);
     let mut size: usize = writers.iter().map(LayerWriter::size).sum();
     for (j, &(_, l, i)) in queue.iter().enumerate() {
         if j.is_multiple_of(AHEAD) {
@@ -202,6 +209,10 @@ pub fn render(
     Ok(Tile { bytes, counts })
 }
 
+/// 2^53: a feature's rank (a 53-bit integer over 2^53) times this is that
+/// integer.
+const RANK_SCALE: f64 = (1u64 << 53) as f64;
+
 /// How many features ahead of the encoder [`warm`] reads.
 const AHEAD: usize = 32;
 
@@ -209,7 +220,7 @@ const AHEAD: usize = 32;
 /// time: they lie in memory in the order of the layer's file, not in the
 /// tile's, and loads that do not depend on each other wait for memory
 /// together rather than one after another in the encoder.
-fn warm(layers: &[(&Layer, f64, Thinned)], next: &[(f64, usize, u32)]) {
+fn warm(layers: &[(&Layer, f64, Thinned)], next: &[(u64, usize, u32)]) {
     let mut sum = 0u32;
     for &(_, l, i) in next {
         sum = sum.wrapping_add(layers[l].0.features[i as usize].properties.touch());
@@ -297,4 +308,22 @@ fn buffered_lonlat(coord: TileCoord, opts: &TileOptions) -> Rect<f64> {
         y: b.max().y + pad,
     });
     Rect::new(min, max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A rank scaled to an integer loses nothing and keeps the order,
+        /// so sorting the integers sorts the ranks.
+        #[test]
+        fn scaled_ranks_are_exact_and_in_order(a in any::<u64>(), b in any::<u64>()) {
+            let (ra, rb) = (crate::catalog::rank(a), crate::catalog::rank(b));
+            let (ka, kb) = ((ra * RANK_SCALE) as u64, (rb * RANK_SCALE) as u64);
+            prop_assert_eq!(ka as f64 / RANK_SCALE, ra);
+            prop_assert_eq!(ka.cmp(&kb), ra.total_cmp(&rb));
+        }
+    }
 }

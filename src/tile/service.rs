@@ -203,30 +203,39 @@ fn canonical_layers(
 /// goes").
 const GZIP_LEVEL: i32 = 1;
 
-/// Compressors not in use. A compressor holds its tables (a few hundred
-/// KB): one per render running at once, not one per thread of the pool.
-static COMPRESSORS: Mutex<Vec<Compressor>> = Mutex::new(Vec::new());
+/// Compressors not in use, each with the buffer it writes into. A
+/// compressor holds its tables (a few hundred KB): one per render running
+/// at once, not one per thread of the pool. The buffer, as long as the
+/// longest output's bound so far, is written into without being zeroed
+/// first, and the answer copied out of it at its own length (a buffer of
+/// the bound, truncated, kept twice the bytes in the tile cache).
+static COMPRESSORS: Mutex<Vec<(Compressor, Vec<u8>)>> = Mutex::new(Vec::new());
 
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>, TileError> {
     let idle = COMPRESSORS
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .pop();
-    let mut compressor = match idle {
-        Some(c) => c,
-        None => Compressor::new(
-            CompressionLvl::new(GZIP_LEVEL).map_err(|e| TileError::Encode(format!("{e:?}")))?,
+    let (mut compressor, mut scratch) = match idle {
+        Some(idle) => idle,
+        None => (
+            Compressor::new(
+                CompressionLvl::new(GZIP_LEVEL).map_err(|e| TileError::Encode(format!("{e:?}")))?,
+            ),
+            Vec::new(),
         ),
     };
-    let mut out = vec![0; compressor.gzip_compress_bound(bytes.len())];
-    let written = compressor.gzip_compress(bytes, &mut out);
+    let bound = compressor.gzip_compress_bound(bytes.len());
+    if scratch.len() < bound {
+        scratch.resize(bound, 0);
+    }
+    let written = compressor.gzip_compress(bytes, &mut scratch[..bound]);
+    let out = written.map(|n| scratch[..n].to_vec());
     COMPRESSORS
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .push(compressor);
-    let n = written.map_err(|e| TileError::Encode(format!("gzip: {e:?}")))?;
-    out.truncate(n);
-    Ok(out)
+        .push((compressor, scratch));
+    out.map_err(|e| TileError::Encode(format!("gzip: {e:?}")))
 }
 
 #[cfg(test)]
