@@ -112,8 +112,8 @@ impl<'a> LayerWriter<'a> {
             numbered: FastMap::default(),
             values: FastMap::default(),
             value_count: 0,
-            values_out: spare_buffer(),
-            features_out: spare_buffer(),
+            values_out: Vec::new(),
+            features_out: Vec::new(),
             count: 0,
             added: Vec::new(),
             added_numbers: Vec::new(),
@@ -278,41 +278,6 @@ impl<'a> LayerWriter<'a> {
         field_varint(out, 15, 2);
         debug_assert_eq!(out.len() - start, self.size());
     }
-}
-
-impl Drop for LayerWriter<'_> {
-    fn drop(&mut self) {
-        keep_buffer(std::mem::take(&mut self.values_out));
-        keep_buffer(std::mem::take(&mut self.features_out));
-    }
-}
-
-thread_local! {
-    /// Byte buffers of layers written on this thread, emptied, for the next
-    /// layers: a dense layer grows its buffer to hundreds of KB a tile, by
-    /// doubling, each step a copy.
-    static SPARE: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Buffers kept on a thread at most, and the largest kept.
-const SPARE_BUFFERS: usize = 16;
-const SPARE_BYTES: usize = 4 << 20;
-
-fn spare_buffer() -> Vec<u8> {
-    SPARE.with(|s| s.borrow_mut().pop()).unwrap_or_default()
-}
-
-fn keep_buffer(mut buffer: Vec<u8>) {
-    if buffer.capacity() == 0 || buffer.capacity() > SPARE_BYTES {
-        return;
-    }
-    buffer.clear();
-    SPARE.with(|s| {
-        let mut spare = s.borrow_mut();
-        if spare.len() < SPARE_BUFFERS {
-            spare.push(buffer);
-        }
-    });
 }
 
 /// Whether two keys are equal: the same text in memory (features of a layer
