@@ -253,6 +253,19 @@ impl Properties {
             .map(|(k, v)| (&**k, &v.value, v.number))
     }
 
+    /// The keys, values and the values' numbers, in order, each with
+    /// whether this feature is the only holder of its value's slot: then no
+    /// other feature can have that value by number, and an encoder need not
+    /// remember it. (A slot held elsewhere for a moment, by a reader
+    /// copying the properties, reads as shared: the slower, still right,
+    /// way.)
+    pub fn numbered_alone(&self) -> impl Iterator<Item = (&str, &PropValue, ValueNumber, bool)> {
+        self.keys
+            .iter()
+            .zip(self.values.iter())
+            .map(|(k, v)| (&**k, &v.value, v.number, Arc::strong_count(v) == 1))
+    }
+
     /// Reads every value's slot and returns a number made from them, for
     /// bringing a feature's values into the cache before they are needed.
     pub fn touch(&self) -> u32 {

@@ -193,7 +193,7 @@ impl<'a> LayerWriter<'a> {
         self.added.clear();
         self.added_numbers.clear();
         let properties: &'a Properties = f.properties;
-        for (position, (key, value, number)) in properties.numbered().enumerate() {
+        for (position, (key, value, number, alone)) in properties.numbered_alone().enumerate() {
             if value.is_null() {
                 continue;
             }
@@ -202,7 +202,13 @@ impl<'a> LayerWriter<'a> {
                 _ => self.key(position, key),
             };
             let table = *self.table.get_or_insert(number.table);
-            let v = if table == number.table {
+            let v = if table == number.table && alone {
+                // No other feature holds this value: written, not looked up.
+                let v = self.value_count;
+                self.value_count += 1;
+                write_value(&mut self.values_out, &key_of(value));
+                v
+            } else if table == number.table {
                 match self.numbered.entry(number.place) {
                     Entry::Occupied(o) => *o.get(),
                     Entry::Vacant(e) => {
@@ -695,5 +701,54 @@ mod tests {
         let bytes = tile(vec![w]);
         assert_eq!(bytes.len(), size);
         assert_eq!(bytes, encode(&[("l", vec![&fa, &fc])], 4096).unwrap());
+    }
+
+    #[test]
+    fn values_held_by_one_feature_are_written_as_if_looked_up() {
+        // While the table lives it holds every shared value too; dropped,
+        // values used by one feature have one holder and skip the lookup.
+        let mut table = crate::catalog::KeyTable::default();
+        let props: Vec<Properties> = (0..60)
+            .map(|i| {
+                let kind = ["a", "b", "c"][i % 3];
+                let v = serde_json::json!({
+                    "name": format!("n{i}"),
+                    "kind": kind,
+                    "n": i % 7,
+                    "same": format!("n{}", i % 5),
+                });
+                table.properties(v.as_object().unwrap().clone())
+            })
+            .collect();
+        let features: Vec<EncodeFeature> = props
+            .iter()
+            .enumerate()
+            .map(|(i, p)| EncodeFeature {
+                id: i as u64 + 1,
+                geometry: TileGeometry::Points(vec![(i as i32, 9)]),
+                properties: p,
+            })
+            .collect();
+        let write = || {
+            let mut w = LayerWriter::new("l", 4096);
+            for (i, f) in features.iter().enumerate() {
+                let mark = w.mark();
+                w.push(f).unwrap();
+                // Every third feature is taken back and written again.
+                if i % 3 == 0 {
+                    w.undo(mark);
+                    w.push(f).unwrap();
+                }
+            }
+            tile(vec![w])
+        };
+        let with_table = write();
+        drop(table);
+        let alone = props[6].numbered_alone().filter(|v| v.3).count();
+        assert!(alone > 0, "some value should have one holder");
+        let without = write();
+        assert_eq!(with_table, without);
+        let all: Vec<&EncodeFeature> = features.iter().collect();
+        assert_eq!(decoded(without), decoded(reference(&[("l", all)], 4096)));
     }
 }
