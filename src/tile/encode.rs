@@ -73,6 +73,10 @@ pub struct LayerWriter<'a> {
     by_position: Vec<u32>,
     /// The table whose values are found by number (the first value's).
     table: Option<u32>,
+    /// The value (its place in that table, and its index here) seen last
+    /// at each position of a key list: features in a row often share a
+    /// value there (a source, a category), found then without hashing.
+    last_value: Vec<(u32, u32)>,
     numbered: FastMap<u32, u32>,
     /// Values of other tables, by content.
     values: FastMap<Key<'a>, u32>,
@@ -87,6 +91,10 @@ pub struct LayerWriter<'a> {
     tags: Vec<u32>,
     geometry: Vec<u32>,
 }
+
+/// No value seen at a position yet: no table numbers a value `u32::MAX`
+/// (a table full that far starts a new one).
+const NO_VALUE: (u32, u32) = (u32::MAX, 0);
 
 /// Where a layer stood before a feature, to go back to.
 #[derive(Clone, Copy)]
@@ -109,6 +117,7 @@ impl<'a> LayerWriter<'a> {
             keys_bytes: 0,
             by_position: Vec::new(),
             table: None,
+            last_value: Vec::new(),
             numbered: FastMap::default(),
             values: FastMap::default(),
             value_count: 0,
@@ -180,6 +189,11 @@ impl<'a> LayerWriter<'a> {
         for n in self.added_numbers.drain(..) {
             self.numbered.remove(&n);
         }
+        for last in &mut self.last_value {
+            if last.1 >= mark.value_count {
+                *last = NO_VALUE;
+            }
+        }
         self.value_count = mark.value_count;
         self.keys_bytes = mark.keys_bytes;
         self.values_out.truncate(mark.values_out);
@@ -209,14 +223,24 @@ impl<'a> LayerWriter<'a> {
                 write_value(&mut self.values_out, &key_of(value));
                 v
             } else if table == number.table {
-                match self.numbered.entry(number.place) {
-                    Entry::Occupied(o) => *o.get(),
-                    Entry::Vacant(e) => {
-                        let v = self.value_count;
-                        e.insert(v);
-                        self.value_count += 1;
-                        self.added_numbers.push(number.place);
-                        write_value(&mut self.values_out, &key_of(value));
+                match self.last_value.get(position) {
+                    Some(&(place, v)) if place == number.place => v,
+                    _ => {
+                        let v = match self.numbered.entry(number.place) {
+                            Entry::Occupied(o) => *o.get(),
+                            Entry::Vacant(e) => {
+                                let v = self.value_count;
+                                e.insert(v);
+                                self.value_count += 1;
+                                self.added_numbers.push(number.place);
+                                write_value(&mut self.values_out, &key_of(value));
+                                v
+                            }
+                        };
+                        if position >= self.last_value.len() {
+                            self.last_value.resize(position + 1, NO_VALUE);
+                        }
+                        self.last_value[position] = (number.place, v);
                         v
                     }
                 }

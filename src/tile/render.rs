@@ -4,7 +4,7 @@
 
 use super::clip::{clip, to_tile_space, TileSpace};
 use super::encode::{tile, EncodeFeature, LayerWriter};
-use super::snap::{snap, TileGeometry};
+use super::snap::{round_i32, snap, TileGeometry};
 use super::{TileCoord, TileError};
 use crate::catalog::{Catalog, Feature, Layer, Thin};
 use crate::mercator::{project, unproject};
@@ -256,7 +256,7 @@ fn cut<'a>(
         }
         return Some(EncodeFeature {
             id: f.fid,
-            geometry: TileGeometry::Points(vec![(x.round() as i32, y.round() as i32)]),
+            geometry: TileGeometry::Points(vec![(round_i32(x), round_i32(y))]),
             properties: &f.properties,
         });
     }

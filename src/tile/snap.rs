@@ -43,7 +43,20 @@ pub fn snap(g: &Geometry<f64>, tolerance: f64) -> Option<TileGeometry> {
 }
 
 fn round(c: geo::Coord<f64>) -> Pt {
-    (c.x.round() as i32, c.y.round() as i32)
+    (round_i32(c.x), round_i32(c.y))
+}
+
+/// `x.round() as i32` (half away from zero, saturating, 0 for NaN) in a
+/// few instructions: without SSE4.1, which the baseline x86-64 target
+/// does not assume, `f64::round` is a call into libm, and every vertex of
+/// a tile is rounded. The integer part is taken by truncation; what is
+/// left, `x` less its integer part, is exact.
+pub fn round_i32(x: f64) -> i32 {
+    // Without branches: the fraction of a vertex is a coin toss.
+    let t = (x as i64).clamp(-(1 << 40), 1 << 40);
+    let rest = x - t as f64;
+    let r = t + i64::from(rest >= 0.5) - i64::from(rest <= -0.5);
+    r.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 /// Rounds a line's points and drops consecutive repeats.
@@ -62,12 +75,11 @@ fn lines(ls: &[LineString<f64>], tolerance: f64) -> Option<TileGeometry> {
     let kept: Vec<Vec<Pt>> = ls
         .iter()
         .map(|l| {
-            let s = if tolerance > 0.0 {
-                l.simplify(tolerance)
+            if tolerance > 0.0 {
+                snap_path(&l.simplify(tolerance))
             } else {
-                l.clone()
-            };
-            snap_path(&s)
+                snap_path(l)
+            }
         })
         .filter(|p| p.len() >= 2)
         .collect();
@@ -75,8 +87,14 @@ fn lines(ls: &[LineString<f64>], tolerance: f64) -> Option<TileGeometry> {
 }
 
 fn polygons(ps: &[Polygon<f64>], tolerance: f64) -> Option<TileGeometry> {
-    let simplified: Vec<Polygon<f64>> = ps.iter().map(|p| simplify_polygon(p, tolerance)).collect();
-    let mut snapped = snap_polygons(&simplified);
+    let simplified: Vec<Polygon<f64>>;
+    let ps = if tolerance > 0.0 {
+        simplified = ps.iter().map(|p| simplify_polygon(p, tolerance)).collect();
+        &simplified
+    } else {
+        ps
+    };
+    let mut snapped = snap_polygons(ps);
     // Snapping can fold a ring onto itself; re-node and snap again.
     let mut tries = 0;
     while !valid(&snapped) {
@@ -245,6 +263,46 @@ fn to_geo(ps: &[Vec<Vec<Pt>>]) -> MultiPolygon<f64> {
 mod tests {
     use super::*;
     use geo::polygon;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any double, of any size, rounds as `f64::round` and `as` would.
+        #[test]
+        fn rounding_is_the_standard_rounding(bits in any::<u64>(), small in -5000.0f64..5000.0) {
+            let x = f64::from_bits(bits);
+            prop_assert_eq!(round_i32(x), x.round() as i32);
+            prop_assert_eq!(round_i32(small), small.round() as i32);
+        }
+    }
+
+    #[test]
+    fn rounding_at_the_halves_and_the_ends() {
+        for x in [
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            4095.5,
+            -64.5,
+            2147483647.4,
+            2147483647.5,
+            -2147483648.5,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            0.0,
+            -0.0,
+            9007199254740993.0,
+        ] {
+            assert_eq!(round_i32(x), x.round() as i32, "{x}");
+        }
+    }
 
     #[test]
     fn exterior_positive_holes_negative() {
@@ -300,8 +358,6 @@ mod tests {
         );
         assert!(snap(&tiny, 4.0).is_some());
     }
-
-    use proptest::prelude::*;
 
     proptest! {
         /// The integer check of one ring agrees with geo's validation, on
