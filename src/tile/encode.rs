@@ -407,6 +407,11 @@ fn geometry(g: &TileGeometry, out: &mut Vec<u32>) -> Result<u64, EncodeError> {
     out.clear();
     let mut cursor: Pt = (0, 0);
     let kind = match g {
+        TileGeometry::Point(p) => {
+            out.push(command(MOVE_TO, 1)?);
+            delta(out, &mut cursor, *p);
+            1
+        }
         TileGeometry::Points(pts) => {
             out.push(command(MOVE_TO, pts.len())?);
             for &p in pts {
@@ -537,6 +542,8 @@ mod tests {
         let mut g = Vec::new();
         geometry(&TileGeometry::Points(vec![(25, 17)]), &mut g).unwrap();
         assert_eq!(g, [9, 50, 34]);
+        geometry(&TileGeometry::Point((25, 17)), &mut g).unwrap();
+        assert_eq!(g, [9, 50, 34]);
         // §4.3.5.3: a polygon ring (3,6) (8,12) (20,34) is
         // [9, 6, 12, 18, 10, 12, 24, 44, 15].
         geometry(
@@ -555,6 +562,11 @@ mod tests {
             let mut layer = tile.create_layer(name);
             for f in features {
                 let data = match &f.geometry {
+                    TileGeometry::Point((x, y)) => {
+                        let mut e = GeomEncoder::<i32>::new(GeomType::Point);
+                        e.add_point(*x, *y).unwrap();
+                        e.encode().unwrap()
+                    }
                     TileGeometry::Points(pts) => {
                         let mut e = GeomEncoder::<i32>::new(GeomType::Point);
                         for &(x, y) in pts {
@@ -671,6 +683,7 @@ mod tests {
         for (i, p) in props.iter().enumerate() {
             let pt = |next: &mut dyn FnMut(i64) -> i32| (next(4224) - 64, next(4224) - 64);
             let geometry = match i % 3 {
+                0 if i % 2 == 0 => TileGeometry::Point(pt(&mut next)),
                 0 => TileGeometry::Points((0..1 + i % 4).map(|_| pt(&mut next)).collect()),
                 1 => TileGeometry::Lines(vec![(0..2 + i % 5).map(|_| pt(&mut next)).collect()]),
                 _ => {

@@ -256,7 +256,7 @@ fn cut<'a>(
         }
         return Some(EncodeFeature {
             id: f.fid,
-            geometry: TileGeometry::Points(vec![(round_i32(x), round_i32(y))]),
+            geometry: TileGeometry::Point((round_i32(x), round_i32(y))),
             properties: &f.properties,
         });
     }

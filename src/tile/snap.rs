@@ -15,6 +15,9 @@ pub type Pt = (i32, i32);
 /// encoder closes them), exterior ring first in each polygon.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TileGeometry {
+    /// One point: most features of a point layer, held without an
+    /// allocation of its own.
+    Point(Pt),
     /// One or more points.
     Points(Vec<Pt>),
     /// One or more lines, each of two or more distinct points.
@@ -27,7 +30,7 @@ pub enum TileGeometry {
 /// tile-space geometry. `None` when nothing valid is left.
 pub fn snap(g: &Geometry<f64>, tolerance: f64) -> Option<TileGeometry> {
     match g {
-        Geometry::Point(p) => Some(TileGeometry::Points(vec![round(p.0)])),
+        Geometry::Point(p) => Some(TileGeometry::Point(round(p.0))),
         Geometry::MultiPoint(mp) => {
             let mut pts: Vec<Pt> = mp.iter().map(|p| round(p.0)).collect();
             pts.sort_unstable();
