@@ -163,9 +163,9 @@ fn clip_polygons(square: &Rect<f64>, polys: MultiPolygon<f64>) -> Option<Geometr
     let mut kept: Vec<Polygon<f64>> = Vec::new();
     let mut rest: Vec<Polygon<f64>> = Vec::new();
     for p in polys {
-        match cut_simply(&p, lo, hi) {
-            Some(cut) => kept.extend(cut),
-            None => rest.push(p),
+        match cut_simply(p, lo, hi) {
+            Ok(cut) => kept.extend(cut),
+            Err(p) => rest.push(p),
         }
     }
     if !rest.is_empty() {
@@ -216,16 +216,19 @@ impl Side {
 /// inside a side's line is bounded by the ring's inside stretch and the
 /// one piece of the line between the two crossings, which is what cutting
 /// the ring there makes (Sutherland and Hodgman's step), with no boolean
-/// overlay: the common case of a small polygon over a tile's edge. `None`
-/// for any other polygon (holes, a ring crossing a line more often), left
-/// to the overlay; `Some(None)` when nothing is inside. A ring that only
-/// touches itself after the cut (a vertex exactly on the line) is caught,
-/// like any other, by the validity check after snapping.
-fn cut_simply(p: &Polygon<f64>, lo: f64, hi: f64) -> Option<Option<Polygon<f64>>> {
+/// overlay: the common case of a small polygon over a tile's edge. `Ok`
+/// with the part inside (`None` when nothing is); for any other polygon
+/// (holes, a ring crossing a line more often), `Err` with what is left
+/// for the overlay to cut: the polygon, already cut by the sides before
+/// the one it crosses more often (the same part of the square). A ring
+/// that only touches itself after the cut (a vertex exactly on the line)
+/// is caught, like any other, by the validity check after snapping.
+fn cut_simply(p: Polygon<f64>, lo: f64, hi: f64) -> Result<Option<Polygon<f64>>, Polygon<f64>> {
     if !p.interiors().is_empty() {
-        return None;
+        return Err(p);
     }
-    let mut ring: Vec<Coord<f64>> = p.exterior().0.clone();
+    let (exterior, _) = p.into_inner();
+    let mut ring: Vec<Coord<f64>> = exterior.0;
     if ring.len() > 1 && ring.first() == ring.last() {
         ring.pop();
     }
@@ -237,16 +240,19 @@ fn cut_simply(p: &Polygon<f64>, lo: f64, hi: f64) -> Option<Option<Polygon<f64>>
     ] {
         let n = ring.len();
         if n < 3 {
-            return Some(None);
+            return Ok(None);
         }
         let changes = (0..n)
             .filter(|&i| side.inside(ring[i]) != side.inside(ring[(i + 1) % n]))
             .count();
         match changes {
             0 if side.inside(ring[0]) => continue,
-            0 => return Some(None),
+            0 => return Ok(None),
             2 => {}
-            _ => return None,
+            _ => {
+                ring.push(ring[0]);
+                return Err(Polygon::new(LineString::new(ring), vec![]));
+            }
         }
         let mut out = Vec::with_capacity(n + 2);
         for i in 0..n {
@@ -261,10 +267,10 @@ fn cut_simply(p: &Polygon<f64>, lo: f64, hi: f64) -> Option<Option<Polygon<f64>>
         ring = out;
     }
     if ring.len() < 3 {
-        return Some(None);
+        return Ok(None);
     }
     ring.push(ring[0]);
-    Some(Some(Polygon::new(LineString::new(ring), vec![])))
+    Ok(Some(Polygon::new(LineString::new(ring), vec![])))
 }
 
 #[cfg(test)]
@@ -371,7 +377,7 @@ mod tests {
             let overlay = MultiPolygon::new(vec![p.clone()])
                 .intersection(&MultiPolygon::new(vec![square.to_polygon()]))
                 .unsigned_area();
-            if let Some(cut) = cut_simply(&p, 0.0, 100.0) {
+            if let Ok(cut) = cut_simply(p.clone(), 0.0, 100.0) {
                 let area = cut.as_ref().map_or(0.0, |q| q.unsigned_area());
                 proptest::prop_assert!((area - overlay).abs() <= 1e-6 * (1.0 + overlay), "{area} != {overlay}");
                 if let Some(q) = cut {
@@ -401,7 +407,7 @@ mod tests {
             ]),
             vec![],
         );
-        assert!(cut_simply(&u, 0.0, 100.0).is_none());
+        assert!(cut_simply(u.clone(), 0.0, 100.0).is_err());
         let Some(Geometry::MultiPolygon(cut)) = clip(Geometry::Polygon(u), 0.0, 100.0) else {
             panic!("expected polygons")
         };
@@ -410,14 +416,14 @@ mod tests {
             exterior: [(x: -10.0, y: 10.0), (x: 50.0, y: 10.0), (x: 50.0, y: 50.0), (x: -10.0, y: 50.0)],
             interiors: [[(x: 20.0, y: 20.0), (x: 30.0, y: 20.0), (x: 30.0, y: 30.0), (x: 20.0, y: 30.0)]],
         );
-        assert!(cut_simply(&holed, 0.0, 100.0).is_none());
+        assert_eq!(cut_simply(holed.clone(), 0.0, 100.0), Err(holed));
         // Over a corner: two sides, each crossed twice.
         let corner = polygon![(x: 90.0, y: 90.0), (x: 110.0, y: 90.0), (x: 110.0, y: 110.0), (x: 90.0, y: 110.0)];
-        let cut = cut_simply(&corner, 0.0, 100.0).unwrap().unwrap();
+        let cut = cut_simply(corner, 0.0, 100.0).unwrap().unwrap();
         assert!((cut.unsigned_area() - 100.0).abs() < 1e-9);
         // Wholly outside one side: nothing.
         let away = polygon![(x: 120.0, y: 10.0), (x: 130.0, y: 10.0), (x: 130.0, y: 20.0)];
-        assert_eq!(cut_simply(&away, 0.0, 100.0), Some(None));
+        assert_eq!(cut_simply(away, 0.0, 100.0), Ok(None));
     }
 
     #[test]
