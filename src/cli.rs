@@ -456,8 +456,9 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
         options,
         args.cache_mb.saturating_mul(1 << 20),
     );
-    // CPU-bound work runs on the blocking pool; more threads than this only
-    // queue for the same cores and hold memory (tasks past it wait).
+    // Queries, items and glyphs run on the blocking pool (cold tiles on
+    // their own threads, one a core); more threads than this only queue for
+    // the same cores and hold memory (tasks past it wait).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(64)

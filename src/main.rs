@@ -9,7 +9,8 @@ fn main() -> std::process::ExitCode {
 /// Limits glibc's malloc to one arena per core, unless `MALLOC_ARENA_MAX`
 /// says otherwise. By default every thread that allocates may get an arena
 /// of its own, up to eight per core, and the memory freed into each stays
-/// resident: after cold tiles rendered on the blocking pool's threads, the
+/// resident: after cold tiles rendered on the blocking pool's threads (as
+/// they were then; they have their own threads now), the
 /// 10^5-point set's server held 118 MB instead of 111 MB (107 MB with one
 /// arena), with cached and cold throughput the same within the noise
 /// (BENCHMARKS.md, "Memory and start-up").

@@ -21,6 +21,7 @@ pub use error::ApiError;
 pub use fast::{served, Served};
 pub use state::{defaults, AppState, ServerConfig};
 pub use viewer::{maplibre_version, page_html};
+pub use work::Renderers;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Method};

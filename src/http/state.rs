@@ -84,7 +84,7 @@ struct Shared {
     config: ServerConfig,
     /// `config.cache_control` as a header, parsed once.
     cache_control: axum::http::HeaderValue,
-    render_turns: Arc<tokio::sync::Semaphore>,
+    renderers: super::Renderers,
 }
 
 impl AppState {
@@ -120,9 +120,7 @@ impl AppState {
                 cache_control: axum::http::HeaderValue::from_str(&config.cache_control)
                     .unwrap_or_else(|_| axum::http::HeaderValue::from_static("no-cache")),
                 config,
-                render_turns: Arc::new(tokio::sync::Semaphore::new(
-                    std::thread::available_parallelism().map_or(2, usize::from),
-                )),
+                renderers: super::Renderers::per_core(),
             }),
         }
     }
@@ -165,9 +163,10 @@ impl AppState {
         &self.inner.cache_control
     }
 
-    /// Turns at rendering, one per core, given out first come first served:
-    /// a cold tile waits here (as a future, not a thread) for a core.
-    pub fn render_turns(&self) -> Arc<tokio::sync::Semaphore> {
-        Arc::clone(&self.inner.render_turns)
+    /// The threads that render cold tiles, one per core, first come first
+    /// served: a cold tile waits in their queue (as a future, not a
+    /// thread) for a core.
+    pub fn renderers(&self) -> &super::Renderers {
+        &self.inner.renderers
     }
 }

@@ -66,20 +66,16 @@ async fn serve(
         return Ok(respond(&tile, headers, state.cache_control()));
     }
     // A miss takes a render slot at once (past `--max-renders` it is a
-    // 503), then waits its turn for a core, first come first served: 64
-    // cold requests are then 64 futures queued, not 64 threads sharing two
-    // cores, so tiles come out in order and each takes its own time.
+    // 503), then waits its turn for a render thread, first come first
+    // served: 64 cold requests are then 64 futures queued, not 64 threads
+    // sharing two cores, so tiles come out in order and each takes its
+    // own time.
     let slot = tiles.renders().try_take().ok_or(TileError::Busy {
         max: tiles.renders().max(),
     })?;
-    let turn = state
-        .render_turns()
-        .acquire_owned()
-        .await
-        .map_err(|e| ApiError::Internal(format!("the render queue is closed: {e}")))?;
     let takes_gzip = accepts_gzip(headers);
-    let fetched = super::work::blocking(&state, move || {
-        let (_slot, _turn) = (slot, turn);
+    let fetched = super::work::render(&state, move || {
+        let _slot = slot;
         Ok(tiles.fetch_in_slot(&catalog, coord, layers.as_deref(), takes_gzip)?)
     })
     .await?;

@@ -9,6 +9,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use shanshui::http::{app, defaults, ServerConfig};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tower::ServiceExt;
 
@@ -225,19 +226,30 @@ async fn features_per_response_are_capped() {
 }
 
 #[tokio::test]
-async fn a_cold_tile_waits_its_turn_for_a_core_and_then_renders() {
+async fn a_cold_tile_waits_for_a_render_thread_and_then_renders() {
     let state = fresh_state(ServerConfig {
         max_renders: 0,
         ..ServerConfig::default()
     });
     let r = app(state.clone());
-    // Every core is busy: hold all the turns.
-    let turns = state.render_turns();
-    let held = turns
-        .clone()
-        .acquire_many_owned(turns.available_permits() as u32)
-        .await
-        .unwrap();
+    // Every render thread is busy until `release` is dropped.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let held = Arc::new(Mutex::new(held));
+    let busy: Vec<_> = (0..state.renderers().threads())
+        .map(|_| {
+            let (state, held) = (state.clone(), Arc::clone(&held));
+            tokio::spawn(async move {
+                state
+                    .renderers()
+                    .run(None, move || {
+                        let _ = held.lock().unwrap().recv();
+                        Ok(())
+                    })
+                    .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let waiting = tokio::spawn({
         let r = r.clone();
         async move { call(&r, Method::GET, "/tiles/11/1688/773.mvt", String::new()).await }
@@ -249,7 +261,10 @@ async fn a_cold_tile_waits_its_turn_for_a_core_and_then_renders() {
         call(&r, Method::GET, "/health", String::new()).await.status,
         StatusCode::OK
     );
-    drop(held);
+    drop(release);
+    for b in busy {
+        b.await.unwrap().unwrap();
+    }
     let reply = tokio::time::timeout(Duration::from_secs(20), waiting)
         .await
         .unwrap()
