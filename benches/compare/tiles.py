@@ -2,6 +2,7 @@
 """Helpers for benches/compare.sh (standard library only).
 
   tiles.py pick DIR ZMIN ZMAX PER_ZOOM        the tile list: z/x/y lines
+  tiles.py shuffle LIST SEED                  the list's lines in an order drawn from SEED
   tiles.py layers DATA                        id minzoom maxzoom file, from layers.toml
   tiles.py first-id FILE.geojson              the first feature's id property
   tiles.py pack DIR LIST STATIC MBTILES       .mvt + .mvt.gz files for nginx, and an MBTiles
@@ -13,12 +14,15 @@ The tile list: every tile `shanshui export` wrote in DIR at zooms ZMIN to
 ZMAX (the tiles over the data's bounds holding features), and of each zoom
 at most PER_ZOOM, evenly spaced through the tiles sorted by x then y, so
 that the sample spreads over the whole area and is the same every run.
+`shuffle` mixes the zooms of that list in an order that is the same every
+run (Python's Mersenne Twister from SEED).
 """
 import glob
 import gzip
 import http.client
 import json
 import os
+import random
 import sqlite3
 import sys
 import tomllib
@@ -42,6 +46,14 @@ def pick(d, zmin, zmax, per_zoom):
         for k in range(n):
             t = these[(k * len(these)) // n]
             print(f"{t[0]}/{t[1]}/{t[2]}")
+
+
+def shuffle(listed, seed):
+    with open(listed, encoding="utf-8") as f:
+        lines = [l.strip() for l in f if l.strip()]
+    random.Random(int(seed)).shuffle(lines)
+    for l in lines:
+        print(l)
 
 
 def layers(data):
@@ -175,7 +187,7 @@ def sizes_agree(a, b):
 
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"pick": pick, "layers": layers, "first-id": first_id, "pack": pack, "fetch": fetch,
+    {"pick": pick, "shuffle": shuffle, "layers": layers, "first-id": first_id, "pack": pack, "fetch": fetch,
      "pgpct": pgpct, "sizes-agree": sizes_agree}[cmd](*args)
 
 
