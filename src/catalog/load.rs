@@ -1048,6 +1048,11 @@ mod tests {
             number(&halves[3000], "category")
         );
         assert_ne!(number(&halves[0], "name"), number(&halves[3000], "name"));
+        // And one key list, as one table gives features with the same keys.
+        assert!(KeyTable::share_keys(
+            &halves[0].properties,
+            &halves[3000].properties
+        ));
         let tables: std::collections::HashSet<u32> = halves
             .iter()
             .flat_map(|f| f.properties.numbered().map(|(_, _, n)| n.table))

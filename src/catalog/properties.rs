@@ -576,8 +576,11 @@ impl KeyTable {
     }
 
     /// Makes the properties read with `second` (made by
-    /// [`KeyTable::continuing`] this table) share this table's values
-    /// where they are equal, as if one table had read both halves.
+    /// [`KeyTable::continuing`] this table) share this table's values and
+    /// key lists where they are equal, as if one table had read both
+    /// halves. (With a list of each half, the features of a layer, mixed
+    /// in memory along the Hilbert curve, changed lists every other one,
+    /// and a [`KeyFinder`] looked each key up again nearly every time.)
     pub fn adopt<'p>(
         &self,
         second: &KeyTable,
@@ -589,16 +592,31 @@ impl KeyTable {
                 mine.insert(Arc::as_ptr(theirs), Arc::clone(slot));
             }
         }
-        if mine.is_empty() {
+        let mut lists: FastMap<*const [Box<str>], KeyList> = FastMap::default();
+        for (keys, theirs) in &second.lists {
+            if let Some(list) = self.lists.get(keys) {
+                lists.insert(Arc::as_ptr(theirs), Arc::clone(list));
+            }
+        }
+        if mine.is_empty() && lists.is_empty() {
             return;
         }
         for p in properties {
+            if let Some(list) = lists.get(&Arc::as_ptr(&p.keys)) {
+                p.keys = Arc::clone(list);
+            }
             for v in p.values.iter_mut() {
                 if let Some(slot) = mine.get(&Arc::as_ptr(v)) {
                     *v = Arc::clone(slot);
                 }
             }
         }
+    }
+
+    /// Whether two features' keys are one shared list.
+    #[cfg(test)]
+    pub fn share_keys(a: &Properties, b: &Properties) -> bool {
+        Arc::ptr_eq(&a.keys, &b.keys)
     }
 }
 
