@@ -247,10 +247,7 @@ impl Properties {
 
     /// The keys, values and the values' numbers, in order.
     pub fn numbered(&self) -> impl Iterator<Item = (&str, &PropValue, ValueNumber)> {
-        self.keys
-            .iter()
-            .zip(self.values.iter())
-            .map(|(k, v)| (&**k, &v.value, v.number))
+        self.numbered_alone().map(|(k, v, n, _)| (k, v, n))
     }
 
     /// The keys, values and the values' numbers, in order, each with
