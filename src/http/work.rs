@@ -221,7 +221,8 @@ impl Line {
 }
 
 /// Answers 503 when a request runs past `--request-timeout`; the handler's
-/// future is dropped, which cancels its blocking work.
+/// future is dropped, which cancels its render. (Work running in place,
+/// which holds its thread, stops at the same deadline by its budget.)
 pub async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(limit) = state.config().request_timeout else {
         return next.run(request).await;
