@@ -2,7 +2,6 @@
 //! once ([rstar](https://docs.rs/rstar)). Every query narrows its candidates
 //! here before it tests exact geometry.
 
-use crate::catalog::Feature;
 use geo::Rect;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RStarInsertionStrategy, RTree, RTreeParams, AABB};
@@ -53,14 +52,11 @@ impl LayerIndex {
         }
     }
 
-    /// Bulk-loads a tree over the features that pass `keep` (positions
-    /// still count from the start of `features`).
-    pub fn build_where(features: &[Feature], keep: impl Fn(&Feature) -> bool) -> LayerIndex {
-        let entries = features
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| keep(f))
-            .map(|(i, f)| GeomWithData::new(rectangle(f.bbox), i))
+    /// Bulk-loads a tree over some features: each one's position in its
+    /// layer, and its box.
+    pub fn of_positions(boxes: impl Iterator<Item = (usize, Rect<f64>)>) -> LayerIndex {
+        let entries = boxes
+            .map(|(i, b)| GeomWithData::new(rectangle(b), i))
             .collect();
         LayerIndex {
             tree: RTree::bulk_load_with_params(entries),
