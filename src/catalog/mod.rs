@@ -78,11 +78,13 @@ fn sorted_by_id(features: &[Feature]) -> Vec<u32> {
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
-/// The order of features along a Hilbert curve through `bounds` (on a
-/// grid of 2^16 by 2^16), by the centres of their `boxes`; ties in file
-/// order.
-/// Entry `k` is the position of the feature that goes `k`th.
-fn hilbert_order(boxes: &[geo::Rect<f64>], bounds: geo::Rect<f64>) -> Vec<u32> {
+/// The boxes along a Hilbert curve through `bounds` (on a grid of 2^16 by
+/// 2^16), by their centres, each with its place on the curve and its
+/// position in `boxes`; ties in file order.
+fn along_the_curve(
+    boxes: impl Iterator<Item = geo::Rect<f64>>,
+    bounds: geo::Rect<f64>,
+) -> Vec<(u64, u32, geo::Rect<f64>)> {
     const SIDE: f64 = 65_535.0;
     let (w, h) = (bounds.width(), bounds.height());
     let cell = |v: f64, lo: f64, span: f64| -> u32 {
@@ -93,21 +95,22 @@ fn hilbert_order(boxes: &[geo::Rect<f64>], bounds: geo::Rect<f64>) -> Vec<u32> {
             0
         }
     };
-    let mut keyed: Vec<(u64, u32)> = boxes
-        .iter()
+    let mut keyed: Vec<(u64, u32, geo::Rect<f64>)> = boxes
         .enumerate()
         .map(|(i, b)| {
             let c = b.center();
             let x = cell(c.x, bounds.min().x, w);
             let y = cell(c.y, bounds.min().y, h);
-            (hilbert(x, y), i as u32)
+            (hilbert(x, y), i as u32, b)
         })
         .collect();
     // Stable, so ties stay in file order; a radix sort of the curve's 32
     // bits (a comparison sort of the pairs was 131 ms of a million points'
-    // start-up, before anything else could begin).
-    crate::radix::sort_by_key(&mut keyed, |&(d, _)| d);
-    keyed.into_iter().map(|(_, i)| i).collect()
+    // start-up, before anything else could begin). The boxes go with
+    // their keys: gathered afterwards in the curve's order, each was a
+    // cache miss (150 ms a million).
+    crate::radix::sort_by_key(&mut keyed, |&(d, _, _)| d);
+    keyed
 }
 
 /// The distance of cell `(x, y)` along the Hilbert curve that fills the
@@ -167,25 +170,19 @@ impl Layer {
         for (i, f) in features.iter_mut().enumerate() {
             f.fid = i as u64 + 1;
         }
-        // The boxes on their own, in file order: 32 bytes a feature read
-        // in one sweep, where gathering them from the features themselves
-        // in the curve's order was a miss each (a million points: 4 % of
-        // the start-up's samples, before the second thread began).
-        let boxes: Vec<geo::Rect<f64>> = features.iter().map(|f| f.bbox).collect();
-        let bounds = boxes.iter().copied().reduce(rect_union);
-        let mut order = bounds.map(|bounds| hilbert_order(&boxes, bounds));
+        let bounds = features.iter().map(|f| f.bbox).reduce(rect_union);
+        let curve = bounds.map(|bounds| along_the_curve(features.iter().map(|f| f.bbox), bounds));
+        let mut order: Option<Vec<u32>> = curve
+            .as_ref()
+            .map(|curve| curve.iter().map(|&(_, i, _)| i).collect());
         // The main R-tree is built on a second thread over the boxes in
         // the order the features are about to take, while they are moved
         // there and the bands, the sparser trees and the id table are
         // made here (a million points: 0.72 s to 0.52 s in one run).
-        let tree_order = order.clone();
         let (index, (by_file, bands, by_rank, by_id, id_order)) = std::thread::scope(|s| {
             let tree = s.spawn(move || {
-                let entries = match tree_order {
-                    Some(order) => LayerIndex::entries(order.iter().map(|&i| boxes[i as usize])),
-                    None => LayerIndex::entries(boxes.into_iter()),
-                };
-                LayerIndex::from_entries(entries)
+                let boxes = curve.unwrap_or_default().into_iter().map(|(_, _, b)| b);
+                LayerIndex::from_entries(LayerIndex::entries(boxes))
             });
             if let Some(order) = &mut order {
                 permute(&mut features, order);
@@ -514,9 +511,12 @@ mod tests {
                 .unwrap()
             })
             .collect();
-        let boxes: Vec<geo::Rect<f64>> = features.iter().map(|f| f.bbox).collect();
-        let bounds = boxes.iter().copied().reduce(rect_union).unwrap();
-        let order = hilbert_order(&boxes, bounds);
+        let bounds = features.iter().map(|f| f.bbox).reduce(rect_union).unwrap();
+        let curve = along_the_curve(features.iter().map(|f| f.bbox), bounds);
+        assert!(curve
+            .iter()
+            .all(|&(_, i, b)| b == features[i as usize].bbox));
+        let order: Vec<u32> = curve.iter().map(|&(_, i, _)| i).collect();
         let key = |i: u32| {
             let c = features[i as usize].bbox.center();
             let cell = |v: f64, lo: f64, span: f64| ((v - lo) / span * 65_535.0).round() as u32;
