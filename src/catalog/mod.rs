@@ -389,6 +389,26 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A point feature of layer `l`.
+    fn point(id: String, x: f64, y: f64) -> Feature {
+        Feature::new(
+            "l",
+            id,
+            geo::Geometry::Point(geo::Point::new(x, y)),
+            serde_json::Map::new(),
+        )
+        .unwrap()
+    }
+
+    /// The manifest entry of a point layer `l` (thinned by rank, as points
+    /// are by default).
+    fn point_layer() -> LayerMeta {
+        toml::from_str(
+            "id = \"l\"\ntitle = { zh = \"l\", en = \"l\" }\nfile = \"l.geojson\"\ngeometry = \"point\"",
+        )
+        .unwrap()
+    }
+
     proptest! {
         /// The order is the ids' own, whatever they share at the start:
         /// short ids, ids that are prefixes of others, NULs, and
@@ -399,15 +419,7 @@ mod tests {
         ) {
             let features: Vec<Feature> = ids
                 .iter()
-                .map(|id| {
-                    Feature::new(
-                        "l",
-                        id.clone(),
-                        geo::Geometry::Point(geo::Point::new(0.0, 0.0)),
-                        serde_json::Map::new(),
-                    )
-                    .unwrap()
-                })
+                .map(|id| point(id.clone(), 0.0, 0.0))
                 .collect();
             let order = sorted_by_id(&features);
             let mut expected: Vec<u32> = (0..ids.len() as u32).collect();
@@ -461,20 +473,10 @@ mod tests {
         let features: Vec<Feature> = (0..70_000)
             .map(|i| {
                 let (x, y) = ((i % 300) as f64 * 0.001, (i / 300) as f64 * 0.001);
-                Feature::new(
-                    "l",
-                    format!("p{i}"),
-                    geo::Geometry::Point(geo::Point::new(116.0 + x, 40.0 + y)),
-                    serde_json::Map::new(),
-                )
-                .unwrap()
+                point(format!("p{i}"), 116.0 + x, 40.0 + y)
             })
             .collect();
-        let meta: LayerMeta = toml::from_str(
-            "id = \"l\"\ntitle = { zh = \"l\", en = \"l\" }\nfile = \"l.geojson\"\ngeometry = \"point\"",
-        )
-        .unwrap();
-        let layer = Layer::new(meta, features);
+        let layer = Layer::new(point_layer(), features);
         let shares: Vec<f64> = layer.by_rank.iter().map(|(s, _)| *s).collect();
         assert_eq!(shares, [0.25, 0.0625]);
         let everywhere = layer.bounds().unwrap();
@@ -502,13 +504,7 @@ mod tests {
         let features: Vec<Feature> = (0..3000)
             .map(|i| {
                 let (x, y) = (next() as f64 * 0.25, next() as f64 * 0.25);
-                Feature::new(
-                    "l",
-                    format!("f{i}"),
-                    geo::Geometry::Point(geo::Point::new(116.0 + x, 40.0 + y)),
-                    serde_json::Map::new(),
-                )
-                .unwrap()
+                point(format!("f{i}"), 116.0 + x, 40.0 + y)
             })
             .collect();
         let bounds = features.iter().map(|f| f.bbox).reduce(rect_union).unwrap();
@@ -542,21 +538,9 @@ mod tests {
         let features: Vec<Feature> = spots
             .iter()
             .enumerate()
-            .map(|(i, &(x, y))| {
-                Feature::new(
-                    "l",
-                    format!("f{i}"),
-                    geo::Geometry::Point(geo::Point::new(x, y)),
-                    serde_json::Map::new(),
-                )
-                .unwrap()
-            })
+            .map(|(i, &(x, y))| point(format!("f{i}"), x, y))
             .collect();
-        let meta: LayerMeta = toml::from_str(
-            "id = \"l\"\ntitle = { zh = \"l\", en = \"l\" }\nfile = \"l.geojson\"\ngeometry = \"point\"",
-        )
-        .unwrap();
-        let layer = Layer::new(meta, features);
+        let layer = Layer::new(point_layer(), features);
         let listed: Vec<&str> = layer
             .in_file_order()
             .map(|i| layer.features[i].id.as_str())
