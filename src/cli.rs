@@ -615,8 +615,9 @@ fn export_pyramid(
             .layers()
             .iter()
             .filter(|l| ids.iter().any(|i| i == l.id()))
+            .map(|l| &**l)
             .collect(),
-        None => catalog.layers().iter().collect(),
+        None => catalog.layers().iter().map(|l| &**l).collect(),
     };
     let mut doc = tilejson(
         catalog,

@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod catalog;
 pub mod cli;
+pub mod edit;
 pub mod glyphs;
 pub mod guard;
 pub mod http;
@@ -21,5 +22,6 @@ mod radix;
 pub mod reload;
 pub mod synth;
 pub mod tile;
+pub mod time;
 
 pub use catalog::{Catalog, Feature, Layer, LoadError};

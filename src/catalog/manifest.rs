@@ -92,6 +92,32 @@ pub struct LayerMeta {
     /// (`never`: zones, reserves, boundaries).
     #[serde(default)]
     pub thin: Thin,
+    /// Whether the layer takes edits through the API, and how
+    /// (`[layers.edit]`); absent, the layer is read-only.
+    #[serde(default)]
+    pub edit: Option<EditMeta>,
+    /// Rules the features' properties keep, checked when the file loads
+    /// and on every edit (`[layers.fields]`).
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, super::fields::FieldRule>,
+}
+
+/// How an editable layer takes edits (`[layers.edit]` in the manifest).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditMeta {
+    /// Whether a write must carry `If-Match` (`428` without one). QGIS
+    /// never sends it, so the default takes writes without it.
+    #[serde(default)]
+    pub require_if_match: bool,
+    /// Whether a client may choose a new feature's id in its POST; else
+    /// the server assigns one.
+    #[serde(default)]
+    pub client_ids: bool,
+    /// The journal is folded into the layer file once it passes this many
+    /// bytes (default 4 MiB).
+    #[serde(default)]
+    pub compact_after_bytes: Option<u64>,
 }
 
 /// Whether a layer may be thinned in tiles below its maxzoom.
@@ -215,6 +241,17 @@ impl Manifest {
             }
             if layer.file.trim().is_empty() {
                 problems.push(format!("layer `{}`: `file` is empty", layer.id));
+            }
+            for (name, rule) in &layer.fields {
+                if let Err(why) = rule.check_rule() {
+                    problems.push(format!("layer `{}`, field `{name}`: {why}", layer.id));
+                }
+            }
+            if layer.edit.is_some() && layer.id_property.is_none() {
+                problems.push(format!(
+                    "layer `{}` takes edits, so its ids must live in a property: set `id_property`",
+                    layer.id
+                ));
             }
         }
         if problems.is_empty() {

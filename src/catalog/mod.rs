@@ -4,6 +4,7 @@
 pub mod bands;
 mod error;
 mod feature;
+pub mod fields;
 mod load;
 mod manifest;
 mod properties;
@@ -12,9 +13,9 @@ mod stream;
 
 pub use error::{FeatureLabel, LoadError, Problem, ProblemKind};
 pub use feature::{rank, rect_union, stable_fid, Feature, Fnv64};
-pub use load::{manifest_path, parse_geometry, MANIFEST_FILE};
+pub use load::{manifest_path, parse_feature, parse_geometry, MANIFEST_FILE};
 pub use manifest::{
-    is_valid_id, DatasetMeta, GeometryKind, LayerMeta, Manifest, Thin, Title, MAX_ZOOM,
+    is_valid_id, DatasetMeta, EditMeta, GeometryKind, LayerMeta, Manifest, Thin, Title, MAX_ZOOM,
 };
 pub use properties::{KeyFinder, KeyTable, PropValue, Properties, ValueNumber};
 
@@ -302,7 +303,7 @@ impl Layer {
 pub struct Catalog {
     /// The dataset's own description.
     pub dataset: DatasetMeta,
-    layers: Vec<Layer>,
+    layers: Vec<Arc<Layer>>,
     version: Arc<str>,
 }
 
@@ -325,7 +326,7 @@ impl Catalog {
                     seconds = start.elapsed().as_secs_f64(),
                     "layer indexed"
                 );
-                layer
+                Arc::new(layer)
             })
             .collect();
         Ok(Catalog {
@@ -347,19 +348,41 @@ impl Catalog {
         }
         Catalog {
             dataset,
-            layers,
+            layers: layers.into_iter().map(Arc::new).collect(),
             version: format!("{:016x}", h.finish()).into(),
         }
     }
 
+    /// The same catalog with `layer` in place of the layer with its id,
+    /// as version `version`: what an edit makes. The other layers are
+    /// shared, not copied.
+    pub fn with_layer(&self, layer: Layer, version: String) -> Catalog {
+        let layer = Arc::new(layer);
+        Catalog {
+            dataset: self.dataset.clone(),
+            layers: self
+                .layers
+                .iter()
+                .map(|l| {
+                    if l.id() == layer.id() {
+                        Arc::clone(&layer)
+                    } else {
+                        Arc::clone(l)
+                    }
+                })
+                .collect(),
+            version: version.into(),
+        }
+    }
+
     /// The layers, in drawing order.
-    pub fn layers(&self) -> &[Layer] {
+    pub fn layers(&self) -> &[Arc<Layer>] {
         &self.layers
     }
 
     /// The layer with this id.
     pub fn layer(&self, id: &str) -> Option<&Layer> {
-        self.layers.iter().find(|l| l.id() == id)
+        self.layers.iter().find(|l| l.id() == id).map(|l| &**l)
     }
 
     /// The layer ids, comma-separated, for messages that say what exists.

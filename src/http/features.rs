@@ -342,7 +342,7 @@ fn find<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Layer, ApiError> {
             catalog
                 .layers()
                 .iter()
-                .map(Layer::id)
+                .map(|l| l.id())
                 .collect::<Vec<_>>()
                 .join(", ")
         ))

@@ -13,7 +13,6 @@ mod query;
 mod state;
 mod tilejson;
 mod tiles;
-mod time;
 mod viewer;
 mod work;
 

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 pub async fn tilejson_all(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let catalog = state.catalog();
     let base = base_url(&state, &headers);
-    let layers: Vec<&Layer> = catalog.layers().iter().collect();
+    let layers: Vec<&Layer> = catalog.layers().iter().map(|l| &**l).collect();
     let doc = tilejson(
         &catalog,
         &layers,
@@ -101,13 +101,13 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
         "status": if reload.failing { "degraded" } else { "ok" },
         "dataset": catalog.dataset.id,
         "version": catalog.version(),
-        "loaded_at": super::time::rfc3339(reload.loaded_at),
+        "loaded_at": crate::time::rfc3339(reload.loaded_at),
         "layers": catalog.layers().len(),
         "features": catalog.layers().iter().map(|l| l.features.len()).sum::<usize>(),
         "reloads": reload.reloads,
         "reload_failures": reload.failures,
         "last_reload_error": reload.last_error.map(|(at, message)| json!({
-            "at": super::time::rfc3339(at),
+            "at": crate::time::rfc3339(at),
             "message": message,
         })),
         "tile_cache": { "tiles": tiles.cache().len(), "bytes": tiles.cache().bytes() },

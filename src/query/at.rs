@@ -29,7 +29,7 @@ pub fn at<'a>(
         )));
     }
     let selected: Vec<&Layer> = if layers.is_empty() {
-        catalog.layers().iter().collect()
+        catalog.layers().iter().map(|l| &**l).collect()
     } else {
         layers
             .iter()
@@ -42,7 +42,7 @@ pub fn at<'a>(
 
     let mut hits = Vec::new();
     for layer in catalog.layers() {
-        if !selected.iter().any(|s| std::ptr::eq(*s, layer)) {
+        if !selected.iter().any(|s| std::ptr::eq(*s, &**layer)) {
             continue;
         }
         let mut found = Vec::new();

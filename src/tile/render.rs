@@ -79,7 +79,7 @@ pub fn render(
     opts: &TileOptions,
 ) -> Result<Tile, TileError> {
     let selected: Vec<&Layer> = match layers {
-        None => catalog.layers().iter().collect(),
+        None => catalog.layers().iter().map(|l| &**l).collect(),
         Some(ids) => {
             let mut v = Vec::new();
             for id in ids {

@@ -120,6 +120,8 @@ pub fn layer(
         maxzoom: 14,
         attribution: String::new(),
         thin: Default::default(),
+        edit: None,
+        fields: Default::default(),
     };
     let features = geoms
         .into_iter()

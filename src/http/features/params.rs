@@ -202,7 +202,7 @@ fn is_date_time(s: &str) -> bool {
 
 /// Now, as RFC 3339 UTC with seconds.
 pub(super) fn timestamp_now() -> String {
-    crate::http::time::rfc3339(std::time::SystemTime::now())
+    crate::time::rfc3339(std::time::SystemTime::now())
 }
 
 /// `k=v&…`, percent-encoded.
