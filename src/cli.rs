@@ -106,6 +106,37 @@ enum Command {
     /// Ask a planner's question.
     #[command(subcommand)]
     Query(QueryCommand),
+    /// Write keys: who may edit the layers that take edits (reading needs
+    /// none).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Fold each layer's edit journal into its GeoJSON file (the server
+    /// does it by itself past `compact_after_bytes`); refuses while a
+    /// server is writing to the data.
+    Compact,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Make a key and print it, once: only its hash is kept, in keys.toml
+    /// beside layers.toml. The name is recorded with every edit it makes.
+    ///
+    /// Example: shanshui key add wang --layer projects
+    Add {
+        /// Who or what holds the key (letters, digits, `.`, `_`, `-`, `@`).
+        name: String,
+        /// A layer it may edit (repeat the flag); every layer that takes
+        /// edits by default.
+        #[arg(long)]
+        layer: Vec<String>,
+    },
+    /// List the keys: names, layers, when added (never the keys).
+    List,
+    /// Revoke a key: it stops working at once, on a running server too.
+    Revoke {
+        /// The key's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -378,7 +409,74 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", text?);
             Ok(())
         }
+        Some(Command::Key(k)) => manage_keys(&dir, k),
+        Some(Command::Compact) => {
+            let done = crate::edit::compact_folder(&dir)?;
+            if done.is_empty() {
+                println!("no journal holds edits; nothing to fold");
+            }
+            for (layer, records) in done {
+                println!("{layer}: {records} edits folded into its file (kept in its history)");
+            }
+            Ok(())
+        }
     }
+}
+
+fn manage_keys(dir: &Path, command: KeyCommand) -> anyhow::Result<()> {
+    let keys = crate::keys::Keys::of_data(dir);
+    match command {
+        KeyCommand::Add { name, layer } => {
+            let catalog = Catalog::load(dir)?;
+            let editable: Vec<&str> = catalog
+                .layers()
+                .iter()
+                .filter(|l| l.meta.edit.is_some())
+                .map(|l| l.id())
+                .collect();
+            for l in &layer {
+                if !editable.contains(&l.as_str()) {
+                    anyhow::bail!(
+                        "layer `{l}` takes no edits; the layers that do: {}",
+                        if editable.is_empty() {
+                            "none".to_string()
+                        } else {
+                            editable.join(", ")
+                        }
+                    );
+                }
+            }
+            let key = keys.add(&name, &layer)?;
+            println!("{key}");
+            eprintln!(
+                "key `{name}` added to {} for {}. It is shown only now: give it to its holder, who sends it as `Authorization: Bearer <key>`.",
+                keys.path().display(),
+                if layer.is_empty() { "every layer that takes edits".to_string() } else { layer.join(", ") }
+            );
+        }
+        KeyCommand::List => {
+            let list = keys.list()?;
+            if list.is_empty() {
+                println!(
+                    "no keys in {}; `shanshui key add NAME` makes one",
+                    keys.path().display()
+                );
+            }
+            for k in list {
+                let layers = if k.layers.is_empty() {
+                    "every editable layer".to_string()
+                } else {
+                    k.layers.join(", ")
+                };
+                println!("{:<20} {:<28} added {}", k.name, layers, k.added);
+            }
+        }
+        KeyCommand::Revoke { name } => {
+            keys.revoke(&name)?;
+            println!("key `{name}` revoked");
+        }
+    }
+    Ok(())
 }
 
 /// Lets go of a catalog without freeing it, when the process ends next:

@@ -14,6 +14,7 @@ pub mod glyphs;
 pub mod guard;
 pub mod http;
 pub mod index;
+pub mod keys;
 pub mod limits;
 pub mod mercator;
 pub mod metrics;

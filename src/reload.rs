@@ -32,6 +32,9 @@ pub struct LiveCatalog {
     current: RwLock<Arc<Catalog>>,
     status: Mutex<ReloadStatus>,
     dir: Option<PathBuf>,
+    /// Held by the one writer of edits and by a reload, so that a reload
+    /// never swaps in a catalog read before an edit it does not hold.
+    writing: Mutex<()>,
 }
 
 /// What a reload did.
@@ -60,6 +63,8 @@ pub struct ReloadStatus {
     /// Whether the latest reload attempt was refused (the files on disk
     /// are not what is served).
     pub failing: bool,
+    /// Edits applied since start.
+    pub edits: u64,
 }
 
 /// Why a reload could not be made.
@@ -93,9 +98,11 @@ impl LiveCatalog {
                 failures: 0,
                 last_error: None,
                 failing: false,
+                edits: 0,
             }),
             current: RwLock::new(Arc::new(catalog)),
             dir,
+            writing: Mutex::new(()),
         }
     }
 
@@ -115,14 +122,9 @@ impl LiveCatalog {
         }
     }
 
-    /// Serves `catalog` from now on (a reload, or an edit applied).
+    /// Serves `catalog` from now on (a reload).
     pub fn replace(&self, catalog: Catalog) {
-        let version = catalog.version().to_string();
-        let new = Arc::new(catalog);
-        match self.current.write() {
-            Ok(mut guard) => *guard = new,
-            Err(poisoned) => *poisoned.into_inner() = new,
-        }
+        let version = self.store(catalog);
         self.update(|s| {
             s.version = version;
             s.loaded_at = SystemTime::now();
@@ -131,11 +133,46 @@ impl LiveCatalog {
         });
     }
 
+    /// Serves `catalog`, which holds one more edit, from now on. The
+    /// caller holds [`LiveCatalog::writing`].
+    pub fn replace_edited(&self, catalog: Catalog) {
+        let version = self.store(catalog);
+        self.update(|s| {
+            s.version = version;
+            s.edits += 1;
+        });
+    }
+
+    fn store(&self, catalog: Catalog) -> String {
+        let version = catalog.version().to_string();
+        let new = Arc::new(catalog);
+        match self.current.write() {
+            Ok(mut guard) => *guard = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+        version
+    }
+
+    /// The folder the data was loaded from, if any.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// The right to change the data: the one writer of edits holds it
+    /// for each edit, and a reload for its load and swap.
+    pub fn writing(&self) -> std::sync::MutexGuard<'_, ()> {
+        match self.writing.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
     /// Loads the folder again and swaps the result in if it validates and
     /// differs from what is served; on failure keeps the old data, logs the
     /// problem and records it.
     pub fn reload(&self) -> Result<Reloaded, ReloadError> {
         let dir = self.dir.as_deref().ok_or(ReloadError::NoFolder)?;
+        let _writing = self.writing();
         match Catalog::load(dir) {
             Ok(catalog) if catalog.version() == self.catalog().version() => {
                 self.update(|s| s.failing = false);

@@ -71,6 +71,25 @@ impl Feature {
         self.properties.get(key).and_then(PropValue::as_str)
     }
 
+    /// The feature as a GeoJSON Feature object, its `id` member the
+    /// feature's id.
+    pub fn to_geojson(&self) -> serde_json::Value {
+        let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&self.geometry));
+        serde_json::json!({
+            "type": "Feature",
+            "id": self.id,
+            "geometry": serde_json::to_value(geometry).unwrap_or(serde_json::Value::Null),
+            "properties": self.properties,
+        })
+    }
+
+    /// A strong ETag of this version of the feature (quotes included): a
+    /// hash of its GeoJSON, so the same whenever and wherever the same
+    /// feature is served, and different after any change to it.
+    pub fn etag(&self) -> String {
+        etag_of(&self.to_geojson())
+    }
+
     /// The Chinese name (`name_zh`), or the id when there is none.
     pub fn name_zh(&self) -> &str {
         self.str_property("name_zh").unwrap_or(&self.id)
@@ -80,6 +99,14 @@ impl Feature {
     pub fn name_en(&self) -> &str {
         self.str_property("name_en").unwrap_or(&self.id)
     }
+}
+
+/// The strong ETag of a feature's GeoJSON (see [`Feature::etag`]).
+pub fn etag_of(geojson: &serde_json::Value) -> String {
+    let mut h = Fnv64::new();
+    // Serializing a JSON value into memory cannot fail.
+    h.write(&serde_json::to_vec(geojson).unwrap_or_default());
+    format!("\"{:016x}\"", h.finish())
 }
 
 /// The smallest box holding both boxes.

@@ -531,9 +531,16 @@ impl<'a> Converter<'a> {
                 self.hashes.push(h);
             }
         }
+        // The field rules are checked even when the geometry fails, so
+        // that one answer names every problem of the feature.
+        let mut breaches = match &raw.properties {
+            RawProperties::Object(p) if !self.meta.fields.is_empty() => {
+                super::fields::check(&self.meta.fields, p)
+            }
+            _ => Vec::new(),
+        };
         match read_feature(self.meta, raw, &self.toks) {
             Ok((geometry, bbox, properties)) => {
-                let breaches = super::fields::check(&self.meta.fields, &properties);
                 if breaches.is_empty() {
                     self.out.push(Feature::with_bbox(
                         &self.meta.id,
@@ -546,7 +553,10 @@ impl<'a> Converter<'a> {
                     self.report(index, Some(id.to_string()), breaches)
                 }
             }
-            Err(kinds) => self.report(index, Some(id.to_string()), kinds),
+            Err(mut kinds) => {
+                kinds.append(&mut breaches);
+                self.report(index, Some(id.to_string()), kinds)
+            }
         }
     }
 

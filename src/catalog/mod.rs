@@ -12,7 +12,7 @@ mod split;
 mod stream;
 
 pub use error::{FeatureLabel, LoadError, Problem, ProblemKind};
-pub use feature::{rank, rect_union, stable_fid, Feature, Fnv64};
+pub use feature::{etag_of, rank, rect_union, stable_fid, Feature, Fnv64};
 pub use load::{manifest_path, parse_feature, parse_geometry, MANIFEST_FILE};
 pub use manifest::{
     is_valid_id, DatasetMeta, EditMeta, GeometryKind, LayerMeta, Manifest, Thin, Title, MAX_ZOOM,

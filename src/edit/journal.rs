@@ -100,6 +100,10 @@ pub enum JournalError {
         /// What failed.
         source: std::io::Error,
     },
+    /// Another process (a second server, or `shanshui compact`) has the
+    /// journal open for writing.
+    #[error("journal {0} is being written by another process (a second server on the same data, or `shanshui compact`); one writer at a time")]
+    Locked(PathBuf),
     /// A line before the last is damaged.
     #[error("journal {path}, line {line}: {why}; the records after it cannot be trusted in order. Restore the journal from a backup, or remove the damaged line by hand if you know what it held")]
     Damaged {
@@ -228,7 +232,8 @@ pub struct Journal {
 
 impl Journal {
     /// Opens the journal at `path` for appending after `contents` (what
-    /// [`read`] found there), cutting off a torn last record first; the
+    /// [`read`] found there), and locks it for this process while it is
+    /// open; cuts off a torn last record first. The
     /// next record's number follows both its last and `archived` (the
     /// last record already folded into the layer file). Creates the file,
     /// and makes its folder entry durable, when there is none.
@@ -243,6 +248,13 @@ impl Journal {
             .append(true)
             .open(path)
             .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(JournalError::Locked(path.to_path_buf()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
         let len = file.metadata().map_err(io)?.len();
         if len != contents.good_len {
             // A torn tail (or bytes a reader has not seen): the next record

@@ -4,6 +4,10 @@
 //! journal back into the layer file; the history and the monthly report
 //! are read from the journals.
 
+pub mod compact;
 pub mod journal;
+mod writer;
 
+pub use compact::compact_folder;
 pub use journal::{Journal, JournalError, Op, Record};
+pub use writer::{data_root, if_match_holds, Applied, Change, Edit, EditError, Writer};

@@ -6,14 +6,14 @@
 //! Specs: <https://docs.ogc.org/is/17-069r4/17-069r4.html>,
 //! <https://docs.ogc.org/is/19-079r2/19-079r2.html>.
 
-mod params;
+pub(super) mod params;
 
 pub(super) use params::Params;
 
 use super::error::ApiPath;
 use super::tilejson::base_url;
 use super::{ApiError, AppState};
-use crate::catalog::{Catalog, Feature, Layer};
+use crate::catalog::{Catalog, Layer};
 use crate::query::{Filter, FilterLang, FilterLimits, Queryables};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -299,9 +299,20 @@ pub async fn item(
         },
         link(&collection_url, "collection", JSON, &layer.meta.title.en),
     ];
-    let mut body = feature_json(feature);
+    let mut body = feature.to_geojson();
+    let etag = crate::catalog::etag_of(&body);
+    let etag = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|sent| crate::edit::if_match_holds(sent, etag.to_str().unwrap_or("")))
+    {
+        return Ok((axum::http::StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
     body["links"] = json!(links);
-    Ok(respond(media, &body, Some(&links)))
+    let mut r = respond(media, &body, Some(&links));
+    r.headers_mut().insert(header::ETAG, etag);
+    Ok(r)
 }
 
 /// Filters and pages one layer: (features matched, this page as GeoJSON).
@@ -330,7 +341,7 @@ fn select_page(
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|&i| feature_json(&layer.features[i]))
+        .map(|&i| layer.features[i].to_geojson())
         .collect();
     Ok((selected.len(), page))
 }
@@ -377,17 +388,6 @@ pub(super) fn collection_json(layer: &Layer, base: &str) -> Value {
         });
     }
     c
-}
-
-/// A feature as GeoJSON, its id the feature's string id.
-fn feature_json(f: &Feature) -> Value {
-    let geometry = geojson::Geometry::new(geojson::GeometryValue::from(&f.geometry));
-    json!({
-        "type": "Feature",
-        "id": f.id,
-        "geometry": serde_json::to_value(geometry).unwrap_or(Value::Null),
-        "properties": f.properties,
-    })
 }
 
 /// A link object.

@@ -31,6 +31,14 @@ pub const CONFORMANCE: [&str; 14] = [
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ];
 
+/// OGC API Features Part 4's classes, declared when a layer takes edits.
+pub const CONFORMANCE_EDITS: [&str; 4] = [
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+];
+
 /// `/`: JSON with the API's links when `f=json` or the client does not
 /// ask for HTML (`Accept` without `text/html`, or preferring JSON);
 /// otherwise (`f=html`, browsers) an HTML page.
@@ -88,8 +96,14 @@ pub async fn conformance(
     let params = Params::new(query, &["f"])?;
     let media = params.format(&[("json", JSON)], JSON)?;
     let url = format!("{}/conformance", base_url(&state, &headers));
+    let catalog = state.catalog();
+    let edits = state.editing().is_some() && catalog.layers().iter().any(|l| l.meta.edit.is_some());
+    let mut classes = CONFORMANCE.to_vec();
+    if edits {
+        classes.extend(CONFORMANCE_EDITS);
+    }
     let body = json!({
-        "conformsTo": CONFORMANCE,
+        "conformsTo": classes,
         "links": [link(&url, "self", JSON, "The conformance classes implemented")],
     });
     Ok(respond(media, &body, None))

@@ -2,6 +2,7 @@
 //! core (CPU-heavy work off the async executor), and respond; status codes
 //! are chosen in one place, `error.rs`.
 
+mod edits;
 mod error;
 mod fast;
 mod features;
@@ -28,7 +29,7 @@ use axum::routing::get;
 use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 /// What the compression layer compresses: bodies over 1 KiB that are not
 /// tiles, fonts or images (already compact, or compressed once and kept).
@@ -41,15 +42,68 @@ fn compressible() -> impl Predicate {
 
 /// The whole application, for `serve` and for in-process tests.
 pub fn app(state: AppState) -> Router {
+    let plain = routes(state);
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
-        .allow_headers(Any)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        // Mirrored rather than `*`, which does not cover `Authorization`.
+        .allow_headers(AllowHeaders::mirror_request())
         .expose_headers([
             header::ETAG,
             header::CONTENT_ENCODING,
             header::CONTENT_LENGTH,
+            header::LOCATION,
+            header::ALLOW,
         ]);
+    let cors = plain.clone().layer(cors);
+    Router::new().fallback_service(PlainOptions { plain, cors })
+}
+
+/// Sends an `OPTIONS` request that is not a CORS preflight (no
+/// `Access-Control-Request-Method`) to the routes, which say in `Allow`
+/// what a resource takes (QGIS asks so), and everything else through the
+/// CORS layer, which would answer every `OPTIONS` as a preflight.
+#[derive(Clone)]
+struct PlainOptions {
+    plain: Router,
+    cors: Router,
+}
+
+impl tower_service::Service<axum::extract::Request> for PlainOptions {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = axum::routing::future::RouteFuture<std::convert::Infallible>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::extract::Request) -> Self::Future {
+        let plain = request.method() == Method::OPTIONS
+            && !request
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        if plain {
+            self.plain.call(request)
+        } else {
+            self.cors.call(request)
+        }
+    }
+}
+
+/// The routes and every layer but CORS.
+fn routes(state: AppState) -> Router {
     Router::new()
         .route("/health", get(tilejson::health))
         .route("/metrics", get(observe::metrics))
@@ -79,10 +133,19 @@ pub fn app(state: AppState) -> Router {
             "/collections/{collection_id}/queryables",
             get(features::queryables),
         )
-        .route("/collections/{collection_id}/items", get(features::items))
+        .route(
+            "/collections/{collection_id}/items",
+            get(features::items)
+                .post(edits::create)
+                .options(edits::options_items),
+        )
         .route(
             "/collections/{collection_id}/items/{feature_id}",
-            get(features::item),
+            get(features::item)
+                .put(edits::replace)
+                .patch(edits::update)
+                .delete(edits::delete)
+                .options(edits::options_item),
         )
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -102,6 +165,5 @@ pub fn app(state: AppState) -> Router {
                 .gzip(true)
                 .compress_when(compressible()),
         )
-        .layer(cors)
         .with_state(state)
 }

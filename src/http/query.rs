@@ -309,27 +309,7 @@ fn wants_csv(p: &Params, headers: &HeaderMap) -> Result<bool, ApiError> {
 /// The POSTed geometry, within the server's limits on bytes and vertices.
 fn body_target(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Target, ApiError> {
     let limits = state.config();
-    let body = body.map_err(|e| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge {
-                limit: "max-body-bytes",
-                message: format!(
-                    "the body is larger than the server takes, {} bytes (--max-body-bytes); \
-                     simplify the geometry or send fewer vertices",
-                    limits.max_body_bytes
-                ),
-            }
-        } else {
-            ApiError::BadRequest(format!("the body could not be read: {}", e.body_text()))
-        }
-    })?;
-    if body.is_empty() {
-        return Err(ApiError::BadRequest(
-            "send the geometry as GeoJSON in the request body".into(),
-        ));
-    }
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
+    let value = body_json(state, body, "the geometry as GeoJSON")?;
     // Counted before the geometry is built and validated, which cost more
     // with every vertex.
     let vertices = positions(&value);
@@ -346,9 +326,40 @@ fn body_target(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<
     Ok(Target::from_geojson(&value)?)
 }
 
+/// A request's body as JSON, within the server's limit on bytes; `what`
+/// says what the body should hold.
+pub(super) fn body_json(
+    state: &AppState,
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+) -> Result<Value, ApiError> {
+    let limits = state.config();
+    let body = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge {
+                limit: "max-body-bytes",
+                message: format!(
+                    "the body is larger than the server takes, {} bytes (--max-body-bytes); \
+                     simplify the geometry or send fewer vertices",
+                    limits.max_body_bytes
+                ),
+            }
+        } else {
+            ApiError::BadRequest(format!("the body could not be read: {}", e.body_text()))
+        }
+    })?;
+    if body.is_empty() {
+        return Err(ApiError::BadRequest(format!(
+            "the body is empty; send {what}"
+        )));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))
+}
+
 /// The positions (arrays of numbers) anywhere in a JSON document: the
 /// vertices of any GeoJSON in it.
-fn positions(v: &Value) -> usize {
+pub(super) fn positions(v: &Value) -> usize {
     match v {
         Value::Array(items) if items.first().is_some_and(Value::is_number) => 1,
         Value::Array(items) => items.iter().map(positions).sum(),

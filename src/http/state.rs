@@ -85,6 +85,10 @@ struct Shared {
     /// `config.cache_control` as a header, parsed once.
     cache_control: axum::http::HeaderValue,
     renderers: super::Renderers,
+    /// The one writer of edits and the write keys, when the data came
+    /// from a folder (where edits are kept).
+    writer: Option<Arc<crate::edit::Writer>>,
+    keys: Option<Arc<crate::keys::Keys>>,
 }
 
 impl AppState {
@@ -112,8 +116,16 @@ impl AppState {
     ) -> AppState {
         let tiles =
             Arc::new(TileService::new(options, cache_bytes).with_max_renders(config.max_renders));
+        let keys = live
+            .dir()
+            .map(|dir| Arc::new(crate::keys::Keys::of_data(dir)));
+        let writer = live
+            .dir()
+            .map(|_| Arc::new(crate::edit::Writer::new(Arc::clone(&live))));
         AppState {
             inner: Arc::new(Shared {
+                writer,
+                keys,
                 metrics: Metrics::new(Arc::clone(&tiles), Arc::clone(&live)),
                 live,
                 tiles,
@@ -161,6 +173,12 @@ impl AppState {
     /// the setting is not a valid header value, which `serve` refuses).
     pub fn cache_control(&self) -> &axum::http::HeaderValue {
         &self.inner.cache_control
+    }
+
+    /// The writer of edits and the write keys; `None` for data built in
+    /// memory, which takes no edits.
+    pub fn editing(&self) -> Option<(&Arc<crate::edit::Writer>, &Arc<crate::keys::Keys>)> {
+        Some((self.inner.writer.as_ref()?, self.inner.keys.as_ref()?))
     }
 
     /// The threads that render cold tiles, one per core, first come first
