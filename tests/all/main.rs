@@ -2,6 +2,7 @@
 
 mod budget;
 mod cli;
+mod edits;
 mod exactness;
 mod hostile;
 mod http;
