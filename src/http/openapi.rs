@@ -29,12 +29,15 @@ pub async fn api(
         &state.catalog(),
         &base_url(&state, &headers),
         state.config().max_features,
+        state.editing().is_some(),
     );
     Ok(respond(media, &doc, None))
 }
 
-/// The OpenAPI document for this catalog, served at `base`.
-pub fn document(catalog: &Catalog, base: &str, max_features: usize) -> Value {
+/// The OpenAPI document for this catalog, served at `base`; with the
+/// methods that change features on the layers that take edits when
+/// `edits` (the data came from a folder).
+pub fn document(catalog: &Catalog, base: &str, max_features: usize, edits: bool) -> Value {
     let mut paths = Map::new();
     paths.insert(
         "/".into(),
@@ -83,6 +86,9 @@ pub fn document(catalog: &Catalog, base: &str, max_features: usize) -> Value {
     );
     for layer in catalog.layers() {
         layer_paths(layer, &mut paths, max_features);
+        if edits && layer.meta.edit.is_some() {
+            edit_paths(layer, &mut paths);
+        }
     }
     other_paths(&mut paths);
 
@@ -185,6 +191,99 @@ fn layer_paths(layer: &Layer, paths: &mut Map<String, Value>, max_features: usiz
             }),
         ),
     );
+}
+
+/// OGC API Features Part 4 on a layer that takes edits: POST on its
+/// items, PUT, PATCH and DELETE on each feature, and OPTIONS on both.
+fn edit_paths(layer: &Layer, paths: &mut Map<String, Value>) {
+    let id = layer.id();
+    let errors = |codes: &[&str]| -> Map<String, Value> {
+        codes
+            .iter()
+            .map(|c| {
+                (
+                    c.to_string(),
+                    json!({ "$ref": format!("#/components/responses/E{c}") }),
+                )
+            })
+            .collect()
+    };
+    let feature_body = |what: &str| {
+        json!({ "required": true, "description": what, "content": {
+            GEOJSON: { "schema": schema_ref("Feature") },
+            JSON: { "schema": schema_ref("Feature") } } })
+    };
+    let returned = |code: &str, description: &str| {
+        json!({ code: { "description": description,
+            "headers": { "ETag": { "description": "The feature's new version.", "schema": { "type": "string" } } },
+            "content": { GEOJSON: { "schema": schema_ref("Feature") } } } })
+    };
+    let options = |op: &str| {
+        json!({ "operationId": op, "summary": "The methods this resource takes, in `Allow`.",
+            "responses": { "204": { "description": "The methods, in `Allow`.",
+                "headers": { "Allow": { "schema": { "type": "string" } } } } } })
+    };
+    let security = json!([{ "bearer": [] }]);
+    let mut create = returned("201", "Created; `Location` is its URL.");
+    create["201"]["headers"]["Location"] =
+        json!({ "description": "The new feature's URL.", "schema": { "type": "string" } });
+    for (code, body) in errors(&[
+        "400", "401", "403", "409", "413", "415", "422", "429", "503",
+    ]) {
+        create[code] = body;
+    }
+    if let Some(items) = paths.get_mut(&format!("/collections/{id}/items")) {
+        items["post"] = json!({
+            "operationId": format!("createFeature_{id}"),
+            "summary": format!("Adds a feature to `{id}`; the server assigns its id. Needs a key (`Authorization: Bearer`)."),
+            "security": security,
+            "requestBody": feature_body("The new feature, a GeoJSON Feature."),
+            "responses": create,
+        });
+        items["options"] = options(&format!("optionsFeatures_{id}"));
+    }
+    let fid = json!([{ "name": "featureId", "in": "path", "required": true,
+        "description": "The feature's id.", "schema": { "type": "string" } }]);
+    let if_match = json!({ "name": "If-Match", "in": "header", "required": layer.meta.edit.as_ref().is_some_and(|e| e.require_if_match),
+        "description": "The ETag of the version the change is made to; a feature changed since is answered 412 with its version now.",
+        "schema": { "type": "string" } });
+    let mut changed = returned("200", "Changed; the feature as it now stands.");
+    for (code, body) in errors(&[
+        "400", "401", "403", "404", "412", "413", "415", "422", "428", "429", "503",
+    ]) {
+        changed[code] = body;
+    }
+    let mut deleted = json!({ "204": { "description": "Deleted." } });
+    for (code, body) in errors(&["400", "401", "403", "404", "412", "428", "429", "503"]) {
+        deleted[code] = body;
+    }
+    if let Some(item) = paths.get_mut(&format!("/collections/{id}/items/{{featureId}}")) {
+        item["put"] = json!({
+            "operationId": format!("replaceFeature_{id}"),
+            "summary": "Replaces the feature whole. Needs a key.",
+            "security": security, "parameters": [fid[0], if_match],
+            "requestBody": feature_body("The feature's new version, a GeoJSON Feature."),
+            "responses": changed,
+        });
+        item["patch"] = json!({
+            "operationId": format!("updateFeature_{id}"),
+            "summary": "Changes some of the feature's members by a JSON Merge Patch (RFC 7396): `null` removes a property. Needs a key.",
+            "security": security, "parameters": [fid[0], if_match],
+            "requestBody": { "required": true, "content": {
+                super::edits::MERGE_PATCH: { "schema": { "type": "object" } } } },
+            "responses": changed,
+        });
+        item["delete"] = json!({
+            "operationId": format!("deleteFeature_{id}"),
+            "summary": "Deletes the feature. Needs a key.",
+            "security": security, "parameters": [fid[0], if_match],
+            "responses": deleted,
+        });
+        let mut o = options(&format!("optionsFeature_{id}"));
+        o["parameters"] = fid;
+        o["responses"]["404"] = json!({ "$ref": "#/components/responses/NotFound" });
+        item["options"] = o;
+    }
 }
 
 /// The paths beside OGC API Features: TileJSON, the catalog, liveness.
@@ -353,6 +452,25 @@ fn components() -> Value {
                 "description": "No such collection or feature.",
                 "content": error_content,
             },
+            "E400": { "description": "The body is not a GeoJSON Feature (or a merge patch), or changes the id.", "content": error_content },
+            "E401": { "description": "No key, or a key that is not valid here.", "content": error_content,
+                "headers": { "WWW-Authenticate": { "schema": { "type": "string" } } } },
+            "E403": { "description": "The key may not change this collection.", "content": error_content },
+            "E404": { "description": "No such collection or feature.", "content": error_content },
+            "E409": { "description": "A feature with that id exists.", "content": error_content },
+            "E412": { "description": "If-Match names a version the feature no longer has; `current` is the version it has.", "content": error_content,
+                "headers": { "ETag": { "schema": { "type": "string" } } } },
+            "E413": { "description": "The body is larger than the server takes.", "content": error_content },
+            "E415": { "description": "The body's Content-Type is not one this method takes.", "content": error_content },
+            "E422": { "description": "The feature breaks the collection's rules; `problems` names each field.", "content": error_content },
+            "E428": { "description": "The collection requires If-Match.", "content": error_content },
+            "E429": { "description": "Too many failed attempts with wrong keys.", "content": error_content,
+                "headers": { "Retry-After": { "schema": { "type": "integer" } } } },
+            "E503": { "description": "The edit could not be made durable, or another process writes the data; nothing changed.", "content": error_content },
+        },
+        "securitySchemes": {
+            "bearer": { "type": "http", "scheme": "bearer",
+                "description": "A write key made with `shanshui key add NAME`; reading needs none." },
         },
     })
 }
