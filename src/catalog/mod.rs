@@ -375,6 +375,15 @@ impl Catalog {
         }
     }
 
+    /// The same catalog under another version (the layers shared).
+    pub fn with_version(&self, version: String) -> Catalog {
+        Catalog {
+            dataset: self.dataset.clone(),
+            layers: self.layers.clone(),
+            version: version.into(),
+        }
+    }
+
     /// The layers, in drawing order.
     pub fn layers(&self) -> &[Arc<Layer>] {
         &self.layers

@@ -67,6 +67,10 @@ pub struct Record {
     /// The feature's ETag before the edit (none for a create).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<String>,
+    /// The feature before the edit (none for a create): what the history
+    /// shows as changed, and what `as-of` puts back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
     /// The feature after the edit, a GeoJSON Feature; none for a delete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature: Option<serde_json::Value>,
@@ -361,6 +365,7 @@ mod tests {
             op: Op::Update,
             id: format!("p-{seq}"),
             prev: Some("\"f-1\"".into()),
+            before: None,
             feature: Some(
                 serde_json::json!({"type": "Feature", "properties": {"id": format!("p-{seq}")}, "geometry": {"type": "Point", "coordinates": [117.0, 40.5]}}),
             ),
@@ -433,6 +438,13 @@ mod tests {
         j.clear().unwrap();
         assert!(read(&path).unwrap().records.is_empty());
         assert_eq!(j.next_seq(), 4);
+        // One writer at a time: a second open is refused until the first
+        // is closed.
+        assert!(matches!(
+            Journal::open(&path, &read(&path).unwrap(), 3),
+            Err(JournalError::Locked(_))
+        ));
+        drop(j);
         let j = Journal::open(&path, &read(&path).unwrap(), 3).unwrap();
         assert_eq!(j.next_seq(), 4);
         assert_eq!(

@@ -5,6 +5,7 @@
 //! are read from the journals.
 
 pub mod compact;
+pub mod history;
 pub mod journal;
 mod writer;
 

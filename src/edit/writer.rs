@@ -299,6 +299,7 @@ impl Writer {
             op,
             id: id.clone(),
             prev: prev_etag,
+            before: prev,
             feature: canonical.clone(),
         };
         open.journal.append(&record)?;

@@ -137,6 +137,82 @@ pub async fn delete(
     Ok(answer(StatusCode::NO_CONTENT, &applied))
 }
 
+/// `GET /collections/{id}/items/{fid}/history`: the feature's versions,
+/// oldest first: time, key, what the edit did and changed, and the
+/// feature after it. A deleted feature's history is still there.
+pub async fn history(
+    State(state): State<AppState>,
+    ApiPath((id, fid)): ApiPath<(String, String)>,
+    query: Result<
+        axum::extract::Query<Vec<(String, String)>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let params = super::features::Params::new(query, &["f"])?;
+    let media = params.format(&[("json", JSON)], JSON)?;
+    let catalog = state.catalog();
+    let layer = catalog.layer(&id).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no collection `{id}`; the collections are: {}",
+            catalog.layer_ids()
+        ))
+    })?;
+    let current = layer.feature(&fid).map(|f| f.to_geojson());
+    let records = match state.live().dir() {
+        Some(dir) => {
+            let file = crate::edit::data_root(dir).join(&layer.meta.file);
+            let live = std::sync::Arc::clone(state.live());
+            super::work::blocking(&state, move || {
+                let _writing = live.writing();
+                crate::edit::history::records(&file).map_err(|e| {
+                    ApiError::Internal(format!("the history of {}: {e}", file.display()))
+                })
+            })
+            .await?
+        }
+        None => Vec::new(),
+    };
+    let mut versions = crate::edit::history::versions(&records, &fid);
+    if versions.is_empty() {
+        let Some(f) = current else {
+            return Err(ApiError::NotFound(format!(
+                "collection `{id}` has no feature `{fid}`, and never had"
+            )));
+        };
+        versions.push(crate::edit::history::Version {
+            seq: None,
+            time: None,
+            key: None,
+            op: "loaded".into(),
+            changed: Vec::new(),
+            etag: Some(crate::catalog::etag_of(&f)),
+            feature: Some(f),
+        });
+    }
+    let base = base_url(&state, &headers);
+    let item = format!(
+        "{base}/collections/{id}/items/{}",
+        super::features::params::encode_component(&fid)
+    );
+    let links = vec![
+        super::features::link(
+            &format!("{item}/history"),
+            "self",
+            JSON,
+            "This feature's versions",
+        ),
+        super::features::link(&item, "related", GEOJSON, "The feature now"),
+    ];
+    let body = serde_json::json!({
+        "collection": id,
+        "id": fid,
+        "versions": versions,
+        "links": links,
+    });
+    Ok(super::features::respond(media, &body, Some(&links)))
+}
+
 /// Checks the key and applies the change, off the async threads (the
 /// journal's fsync and, for a key not seen before, Argon2 take
 /// milliseconds). Once started it runs to the end even if the client

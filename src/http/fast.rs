@@ -110,7 +110,7 @@ fn cached_tile<B>(state: &AppState, request: &Request<B>) -> Option<Response> {
     let h = response.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("etag,content-encoding,content-length"),
+        HeaderValue::from_static("etag,content-encoding,content-length,location,allow"),
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,

@@ -40,7 +40,7 @@ pub const REL_QUERYABLES: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryab
 /// Features per page when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 10;
 /// The parameters of `/items` besides the queryables.
-pub const ITEMS_PARAMS: [&str; 8] = [
+pub const ITEMS_PARAMS: [&str; 9] = [
     "bbox",
     "limit",
     "offset",
@@ -48,8 +48,30 @@ pub const ITEMS_PARAMS: [&str; 8] = [
     "filter",
     "filter-lang",
     "filter-crs",
+    "as-of",
     "f",
 ];
+
+/// The catalog a request asks for: as it stood at its `as-of` parameter,
+/// or now. (OGC's `datetime` filters by a feature's own time, so the
+/// moment the data is read at has a parameter of its own.)
+async fn catalog_for(
+    state: &AppState,
+    query: &Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Arc<Catalog>, ApiError> {
+    let as_of = query
+        .as_ref()
+        .ok()
+        .and_then(|q| q.0.iter().find(|(k, _)| k == "as-of"))
+        .map(|(_, v)| v.clone());
+    match as_of {
+        None => Ok(state.catalog()),
+        Some(t) => {
+            let task = state.clone();
+            super::work::blocking(state, move || task.catalog_at(Some(&t))).await
+        }
+    }
+}
 
 /// `/collections`: every layer as a collection.
 pub async fn collections(
@@ -137,7 +159,7 @@ pub async fn items(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let catalog = state.catalog();
+    let catalog = catalog_for(&state, &query).await?;
     let layer = find(&catalog, &id)?;
     let queryables = Queryables::of(layer);
     let known: Vec<&str> = ITEMS_PARAMS
@@ -268,9 +290,9 @@ pub async fn item(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let params = Params::new(query, &["f"])?;
+    let catalog = catalog_for(&state, &query).await?;
+    let params = Params::new(query, &["f", "as-of"])?;
     let media = params.format(&[("geojson", GEOJSON), ("json", JSON)], GEOJSON)?;
-    let catalog = state.catalog();
     let layer = find(&catalog, &id)?;
     let feature = layer.feature(&fid).ok_or_else(|| {
         ApiError::NotFound(format!(

@@ -29,7 +29,7 @@ use axum::routing::get;
 use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{AllowHeaders, Any, CorsLayer};
+use tower_http::cors::{Any, CorsLayer};
 
 /// What the compression layer compresses: bodies over 1 KiB that are not
 /// tiles, fonts or images (already compact, or compressed once and kept).
@@ -54,8 +54,8 @@ pub fn app(state: AppState) -> Router {
             Method::DELETE,
             Method::OPTIONS,
         ])
-        // Mirrored rather than `*`, which does not cover `Authorization`.
-        .allow_headers(AllowHeaders::mirror_request())
+        // `*` does not cover `Authorization` (Fetch): it is named too.
+        .allow_headers([header::HeaderName::from_static("*"), header::AUTHORIZATION])
         .expose_headers([
             header::ETAG,
             header::CONTENT_ENCODING,
@@ -146,6 +146,10 @@ fn routes(state: AppState) -> Router {
                 .patch(edits::update)
                 .delete(edits::delete)
                 .options(edits::options_item),
+        )
+        .route(
+            "/collections/{collection_id}/items/{feature_id}/history",
+            get(edits::history),
         )
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(

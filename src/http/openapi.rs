@@ -514,6 +514,12 @@ fn shared_parameters(max: usize) -> Value {
             "schema": { "type": "string", "enum": ["cql2-text", "cql2-json", "cql-text", "cql-json"], "default": "cql2-text" },
             "style": "form", "explode": false,
         },
+        "as-of": {
+            "name": "as-of", "in": "query", "required": false,
+            "description": "The data as it stood at this moment (an RFC 3339 date-time, or a date for its midnight UTC): every edit made since undone. Unlike `datetime`, which filters by a feature's own time.",
+            "schema": { "type": "string" },
+            "style": "form", "explode": false,
+        },
         "filter-crs": {
             "name": "filter-crs", "in": "query", "required": false,
             "description": "The CRS of geometries in `filter`; only CRS84.",

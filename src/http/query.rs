@@ -184,10 +184,11 @@ where
 {
     let csv = wants_csv(&p, &headers)?;
     let (limit, offset) = paging(&p, state.config().max_features)?;
-    let catalog = state.catalog();
+    let task_state = state.clone();
     let body = super::work::blocking(
         &state,
         move || -> Result<(String, &'static str), ApiError> {
+            let catalog = task_state.catalog_at(p.get("as-of").map(String::as_str))?;
             let mut page = ask(&catalog, &p)?;
             let matched = page.len();
             page.drain(..offset.min(matched));
@@ -223,9 +224,11 @@ where
 /// else is a mistake worth telling.
 fn allow(p: &Params, names: &[&str]) -> Result<(), ApiError> {
     for key in p.keys() {
-        if !names.contains(&key.as_str()) && !["f", "limit", "offset"].contains(&key.as_str()) {
+        if !names.contains(&key.as_str())
+            && !["f", "limit", "offset", "as-of"].contains(&key.as_str())
+        {
             return Err(ApiError::BadRequest(format!(
-                "unknown parameter `{key}`; this question takes: {}, f, limit, offset",
+                "unknown parameter `{key}`; this question takes: {}, f, limit, offset, as-of",
                 names.join(", ")
             )));
         }

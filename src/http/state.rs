@@ -89,7 +89,14 @@ struct Shared {
     /// from a folder (where edits are kept).
     writer: Option<Arc<crate::edit::Writer>>,
     keys: Option<Arc<crate::keys::Keys>>,
+    /// The last past catalog asked for with `as-of`: (the version it was
+    /// made from, the moment, the catalog).
+    as_of: std::sync::Mutex<Option<PastCatalog>>,
 }
+
+/// A catalog as it stood at a moment: the version it was made from, the
+/// moment, and the catalog.
+type PastCatalog = (Arc<str>, std::time::SystemTime, Arc<Catalog>);
 
 impl AppState {
     /// State over a catalog built in memory (nothing to reload).
@@ -126,6 +133,7 @@ impl AppState {
             inner: Arc::new(Shared {
                 writer,
                 keys,
+                as_of: std::sync::Mutex::new(None),
                 metrics: Metrics::new(Arc::clone(&tiles), Arc::clone(&live)),
                 live,
                 tiles,
@@ -141,6 +149,36 @@ impl AppState {
     /// never changes the data under a request in flight.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.inner.live.catalog()
+    }
+
+    /// The catalog as it stood at `as_of` (an RFC 3339 time or a date)
+    /// when given: the layers that take edits with every later edit
+    /// undone; else the catalog now. Reads the journals: call it off the
+    /// async threads.
+    pub fn catalog_at(&self, as_of: Option<&str>) -> Result<Arc<Catalog>, super::ApiError> {
+        let Some(text) = as_of else {
+            return Ok(self.catalog());
+        };
+        let t = crate::time::parse_instant(text)
+            .map_err(|e| super::ApiError::BadRequest(format!("as-of: {e}")))?;
+        let Some(dir) = self.inner.live.dir() else {
+            return Ok(self.catalog());
+        };
+        // The catalog and the journals read together: no edit, and no
+        // folding of a journal, in between.
+        let _writing = self.inner.live.writing();
+        let now = self.catalog();
+        let mut last = self.inner.as_of.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((version, at, past)) = &*last {
+            if **version == *now.version() && *at == t {
+                return Ok(Arc::clone(past));
+            }
+        }
+        let past = crate::edit::history::as_of(&now, &crate::edit::data_root(dir), t)
+            .map_err(|e| super::ApiError::Internal(format!("as-of {text}: {e}")))?;
+        let past = Arc::new(past);
+        *last = Some((Arc::clone(now.version_shared()), t, Arc::clone(&past)));
+        Ok(past)
     }
 
     /// The live data: its reloads and their history.

@@ -1057,7 +1057,10 @@ async fn of_many_planners_with_one_version_exactly_one_wins_each_round() {
             .map(|planner| {
                 let (router, key, etag) = (router.clone(), key.clone(), etag.clone());
                 tokio::spawn(async move {
-                    let patch = json!({"properties": {"progress": planner * 10 + round % 10}});
+                    // Each a change no one else makes: an edit that changes nothing
+                    // keeps the ETag (it names the content), and would let the
+                    // next planner win too, rightly.
+                    let patch = json!({"properties": {"note": format!("round {round}, planner {planner}")}});
                     send(
                         &router,
                         Method::PATCH,
@@ -1082,4 +1085,141 @@ async fn of_many_planners_with_one_version_exactly_one_wins_each_round() {
         assert_eq!((won, lost), (1, 7), "round {round}: {statuses:?}");
     }
     assert_eq!(String::from_utf8(f.journal()).unwrap().lines().count(), 10);
+}
+
+#[tokio::test]
+async fn history_lists_each_version_with_its_key_and_changes() {
+    let f = Fixture::new();
+    let (_, router) = f.serve();
+    let key = bearer(&f.wang);
+    let auth = ("authorization", key.as_str());
+    // An untouched feature: one version, as loaded.
+    let h = get(&router, "/collections/projects/items/p-3/history").await;
+    assert_eq!(h.status, StatusCode::OK);
+    assert_eq!(h.body["versions"].as_array().unwrap().len(), 1);
+    assert_eq!(h.body["versions"][0]["op"], "loaded");
+    send(
+        &router,
+        Method::PATCH,
+        "/collections/projects/items/p-2",
+        &[PATCH, auth],
+        Some(json!({"properties": {"progress": 40}})),
+    )
+    .await;
+    send(&router, Method::PATCH, "/collections/projects/items/p-2", &[PATCH, auth], Some(json!({"geometry": {"type": "Point", "coordinates": [116.61, 40.5]}, "properties": {"lead_unit": null}}))).await;
+    send(
+        &router,
+        Method::DELETE,
+        "/collections/projects/items/p-2",
+        &[auth],
+        None,
+    )
+    .await;
+    let h = get(&router, "/collections/projects/items/p-2/history").await;
+    assert_eq!(
+        h.status,
+        StatusCode::OK,
+        "a deleted feature keeps its history"
+    );
+    let v = h.body["versions"].as_array().unwrap();
+    let ops: Vec<&str> = v.iter().map(|v| v["op"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["loaded", "update", "update", "delete"]);
+    assert_eq!(v[0]["feature"]["properties"]["progress"], 10);
+    assert_eq!(v[1]["changed"], json!(["progress"]));
+    assert_eq!(v[2]["changed"], json!(["geometry", "lead_unit"]));
+    assert!(v[3]["feature"].is_null());
+    assert!(v[1..]
+        .iter()
+        .all(|v| v["key"] == "wang" && v["time"].as_str().unwrap().ends_with('Z')));
+    let seqs: Vec<u64> = v[1..].iter().map(|v| v["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    assert_eq!(
+        get(&router, "/collections/projects/items/never/history")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn as_of_answers_as_the_data_stood_then() {
+    let f = Fixture::new();
+    let (_, router) = f.serve();
+    let key = bearer(&f.wang);
+    let auth = ("authorization", key.as_str());
+    let before = shanshui::time::rfc3339_millis(std::time::SystemTime::now());
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    send(&router, Method::PATCH, "/collections/projects/items/p-1", &[PATCH, auth], Some(json!({"properties": {"progress": 50}, "geometry": {"type": "Point", "coordinates": [117.6, 40.5]}}))).await;
+    let a = send(
+        &router,
+        Method::POST,
+        "/collections/projects/items",
+        &[GEOJSON, auth],
+        Some(new_project("后来的", 116.7)),
+    )
+    .await;
+    let new_id = a.body["properties"]["id"].as_str().unwrap().to_string();
+    send(
+        &router,
+        Method::DELETE,
+        "/collections/projects/items/p-3",
+        &[auth],
+        None,
+    )
+    .await;
+    let ids = |v: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let q = |t: &str| format!("as-of={}", t.replace('+', "%2B"));
+    let then = get(
+        &router,
+        &format!("/collections/projects/items?{}", q(&before)),
+    )
+    .await;
+    assert_eq!(then.status, StatusCode::OK, "{}", then.body);
+    assert_eq!(ids(&then.body), ["p-1", "p-2", "p-3"]);
+    let p1 = get(
+        &router,
+        &format!("/collections/projects/items/p-1?{}", q(&before)),
+    )
+    .await;
+    assert_eq!(p1.body["properties"]["progress"], 10);
+    let now = get(&router, "/collections/projects/items").await;
+    assert_eq!(ids(&now.body), {
+        let mut v = vec!["p-1".to_string(), "p-2".into(), new_id.clone()];
+        v.sort();
+        v
+    });
+    // The planner's questions too: p-1 was inside zone one then, not now.
+    let within = "/query/within?layer=projects&zone=zones/zone-1";
+    assert_eq!(
+        ids(&get(&router, &format!("{within}&{}", q(&before))).await.body),
+        ["p-1", "p-2"]
+    );
+    assert_eq!(ids(&get(&router, within).await.body), {
+        let mut v = vec!["p-2".to_string(), new_id];
+        v.sort();
+        v
+    });
+    // A date is its midnight (UTC): long before these edits.
+    assert_eq!(
+        ids(
+            &get(&router, "/collections/projects/items?as-of=2000-01-01")
+                .await
+                .body
+        ),
+        ["p-1", "p-2", "p-3"]
+    );
+    let bad = get(&router, "/collections/projects/items?as-of=yesterday").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body["message"].as_str().unwrap().contains("RFC 3339"));
+    let bad = get(&router, &format!("{within}&as-of=2026-13-01")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
