@@ -110,10 +110,32 @@ enum Command {
     /// none).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The monthly report from the edit journal: projects added, changed,
+    /// moved, finished and removed in the month, by category, status, lead
+    /// unit and zone, and the moves into and out of the watched zone.
+    ///
+    /// Example: shanshui report --month 2026-11 --format csv > 2026-11.csv
+    Report {
+        /// The month, YYYY-MM (UTC).
+        #[arg(long)]
+        month: String,
+        /// text for the terminal, json, or csv (a row a project, for a
+        /// spreadsheet).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
     /// Fold each layer's edit journal into its GeoJSON file (the server
     /// does it by itself past `compact_after_bytes`); refuses while a
     /// server is writing to the data.
     Compact,
+}
+
+/// How `shanshui report` prints.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
@@ -410,6 +432,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Key(k)) => manage_keys(&dir, k),
+        Some(Command::Report { month, format }) => {
+            let month = crate::time::Month::parse(&month).map_err(anyhow::Error::msg)?;
+            let catalog = Catalog::load(&dir)?;
+            let report = crate::edit::report::monthly(&catalog, &dir, month)?;
+            match format {
+                ReportFormat::Text => print!("{}", report.text()),
+                ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                ReportFormat::Csv => print!("{}", report.csv()),
+            }
+            exiting(catalog);
+            Ok(())
+        }
         Some(Command::Compact) => {
             let done = crate::edit::compact_folder(&dir)?;
             if done.is_empty() {

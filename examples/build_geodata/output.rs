@@ -64,6 +64,18 @@ fn q(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
+/// The monthly report's set-up: the projects by the reservoir's zones and
+/// the nature reserves, moves into and out of zone one listed by name.
+const REPORT: &str = r#"
+[dataset.report]
+# `shanshui report --month YYYY-MM` and /report: the plan's ledger month
+# by month, counted by these zones; moves into and out of `watch` listed.
+layer = "projects"
+zones = ["reservoir_zones", "nature_reserves"]
+watch = "reservoir_zones/zone-1"
+finished = ["completed", "in_service"]
+"#;
+
 /// The text of `layers.toml`.
 pub fn manifest(
     title_zh: &str,
@@ -90,6 +102,7 @@ pub fn manifest(
         q(title_en)
     )?;
     writeln!(out, "attribution = {}", q(attribution))?;
+    out.push_str(REPORT);
     for l in layers {
         writeln!(out)?;
         writeln!(out, "[[layers]]")?;

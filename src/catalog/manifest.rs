@@ -46,6 +46,28 @@ pub struct DatasetMeta {
     /// Attribution for the dataset as a whole.
     #[serde(default)]
     pub attribution: String,
+    /// What the monthly report covers (`[dataset.report]`).
+    #[serde(default)]
+    pub report: Option<ReportMeta>,
+}
+
+/// The monthly report's set-up (`[dataset.report]`): the ledger layer,
+/// the layers whose features it reports by, and the zone whose moves in
+/// and out it lists by name.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportMeta {
+    /// The layer reported on (a layer that takes edits).
+    pub layer: String,
+    /// Layers whose every feature is a zone the report counts by.
+    #[serde(default)]
+    pub zones: Vec<String>,
+    /// `layer/id` of the zone whose moves in and out are listed by name.
+    #[serde(default)]
+    pub watch: Option<String>,
+    /// The statuses that mean a project is finished.
+    #[serde(default)]
+    pub finished: Vec<String>,
 }
 
 /// A name in Chinese and in English.
@@ -252,6 +274,35 @@ impl Manifest {
                     "layer `{}` takes edits, so its ids must live in a property: set `id_property`",
                     layer.id
                 ));
+            }
+        }
+        if let Some(r) = &manifest.dataset.report {
+            let layer = |id: &str| manifest.layers.iter().find(|l| l.id == id);
+            match layer(&r.layer) {
+                None => problems.push(format!(
+                    "[dataset.report] layer `{}` is not a layer of the manifest",
+                    r.layer
+                )),
+                Some(l) if l.edit.is_none() => problems.push(format!(
+                    "[dataset.report] layer `{}` takes no edits, so it has no journal to report on; give it a [layers.edit] table",
+                    r.layer
+                )),
+                Some(_) => {}
+            }
+            for z in &r.zones {
+                if layer(z).is_none() {
+                    problems.push(format!(
+                        "[dataset.report] zones: `{z}` is not a layer of the manifest"
+                    ));
+                }
+            }
+            if let Some(w) = &r.watch {
+                match w.split_once('/') {
+                    Some((l, id)) if r.zones.iter().any(|z| z == l) && !id.is_empty() => {}
+                    _ => problems.push(format!(
+                        "[dataset.report] watch `{w}` must be `layer/id` of a feature of one of the report's zones"
+                    )),
+                }
             }
         }
         if problems.is_empty() {

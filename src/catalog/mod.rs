@@ -15,7 +15,8 @@ pub use error::{FeatureLabel, LoadError, Problem, ProblemKind};
 pub use feature::{etag_of, rank, rect_union, stable_fid, Feature, Fnv64};
 pub use load::{manifest_path, parse_feature, parse_geometry, MANIFEST_FILE};
 pub use manifest::{
-    is_valid_id, DatasetMeta, EditMeta, GeometryKind, LayerMeta, Manifest, Thin, Title, MAX_ZOOM,
+    is_valid_id, DatasetMeta, EditMeta, GeometryKind, LayerMeta, Manifest, ReportMeta, Thin, Title,
+    MAX_ZOOM,
 };
 pub use properties::{KeyFinder, KeyTable, PropValue, Properties, ValueNumber};
 

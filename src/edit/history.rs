@@ -17,10 +17,15 @@ use std::path::Path;
 use std::time::SystemTime;
 
 /// Every edit of the layer whose file is `layer_file`, oldest first.
+///
+/// The journal is read before the history: folding appends the journal's
+/// records to the history before it empties the journal, so whenever a
+/// fold happens between the two reads, every record is in one or the
+/// other.
 pub fn records(layer_file: &Path) -> Result<Vec<Record>, JournalError> {
+    let journal = journal::read(&journal::path_for(layer_file))?.records;
     let mut all = journal::read(&history_path(layer_file))?.records;
     let last = all.last().map_or(0, |r| r.seq);
-    let journal = journal::read(&journal::path_for(layer_file))?.records;
     all.extend(journal.into_iter().filter(|r| r.seq > last));
     Ok(all)
 }

@@ -7,6 +7,7 @@
 pub mod compact;
 pub mod history;
 pub mod journal;
+pub mod report;
 mod writer;
 
 pub use compact::compact_folder;

@@ -11,6 +11,7 @@ mod landing;
 mod observe;
 mod openapi;
 mod query;
+mod report;
 mod state;
 mod tilejson;
 mod tiles;
@@ -119,6 +120,7 @@ fn routes(state: AppState) -> Router {
         .route("/query/at", get(query::at))
         .route("/query/nearest", get(query::nearest))
         .route("/query/near", get(query::near_get).post(query::near_post))
+        .route("/report", get(report::report))
         .route("/map", get(viewer::map_page))
         .route("/viewer/{file}", get(viewer::asset))
         .route("/styles/{file}", get(viewer::style))

@@ -238,6 +238,7 @@ mod tests {
     fn the_page_cannot_be_broken_out_of() {
         let evil = "a\"</script><b>";
         let dataset = crate::catalog::DatasetMeta {
+            report: None,
             id: "x".into(),
             title: crate::catalog::Title {
                 zh: evil.into(),

@@ -245,6 +245,7 @@ mod tests {
 
     fn state(timeout: Option<Duration>) -> AppState {
         let dataset = DatasetMeta {
+            report: None,
             id: "empty".into(),
             title: Title {
                 zh: "空".into(),

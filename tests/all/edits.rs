@@ -84,7 +84,9 @@ impl Fixture {
         .unwrap();
         std::fs::write(
             dir.path().join("zones.geojson"),
-            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"zone-1"},"geometry":{"type":"Polygon","coordinates":[[[116.0,40.0],[117.0,40.0],[117.0,41.0],[116.0,41.0],[116.0,40.0]]]}}]}"#,
+            r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":"zone-1","name_zh":"一级区","name_en":"Zone one"},"geometry":{"type":"Polygon","coordinates":[[[116.0,40.0],[117.0,40.0],[117.0,41.0],[116.0,41.0],[116.0,40.0]]]}},
+{"type":"Feature","properties":{"id":"zone-2","name_zh":"二级区","name_en":"Zone two"},"geometry":{"type":"Polygon","coordinates":[[[117.0,40.0],[118.0,40.0],[118.0,41.0],[117.0,41.0],[117.0,40.0]]]}}]}"#,
         )
         .unwrap();
         let project = |id: &str, x: f64, status: &str| json!({"type": "Feature", "properties": {"id": id, "name_zh": format!("项目{id}"), "category": "ecology", "status": status, "progress": 10, "source": "test", "lead_unit": "区水务局"}, "geometry": {"type": "Point", "coordinates": [x, 40.5]}});
@@ -127,6 +129,11 @@ impl Fixture {
     pub fn journal(&self) -> Vec<u8> {
         std::fs::read(self.path().join("projects.geojson.journal")).unwrap_or_default()
     }
+}
+
+/// A project of the fixture's file, as the file holds it.
+fn base_project(id: &str, x: f64, status: &str) -> Value {
+    json!({"type": "Feature", "properties": {"id": id, "name_zh": format!("项目{id}"), "category": "ecology", "status": status, "progress": 10, "source": "test", "lead_unit": "区水务局"}, "geometry": {"type": "Point", "coordinates": [x, 40.5]}})
 }
 
 /// One answer: status, headers, body as JSON (`Null` when empty).
@@ -1222,4 +1229,291 @@ async fn as_of_answers_as_the_data_stood_then() {
     assert!(bad.body["message"].as_str().unwrap().contains("RFC 3339"));
     let bad = get(&router, &format!("{within}&as-of=2026-13-01")).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// A record of a hand-made journal.
+fn record(
+    seq: u64,
+    time: &str,
+    key: &str,
+    op: &str,
+    id: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> String {
+    let op = match op {
+        "create" => shanshui::edit::Op::Create,
+        "update" => shanshui::edit::Op::Update,
+        _ => shanshui::edit::Op::Delete,
+    };
+    let r = shanshui::edit::Record {
+        seq,
+        time: time.into(),
+        key: key.into(),
+        op,
+        id: id.into(),
+        prev: before.as_ref().map(shanshui::catalog::etag_of),
+        before,
+        feature: after,
+    };
+    String::from_utf8(r.to_line()).unwrap()
+}
+
+/// `f` with `set` merged into its properties and, when given, moved to
+/// (x, 40.5).
+fn with(f: &Value, set: Value, x: Option<f64>) -> Value {
+    let mut f = f.clone();
+    for (k, v) in set.as_object().unwrap() {
+        f["properties"][k] = v.clone();
+    }
+    if let Some(x) = x {
+        f["geometry"]["coordinates"] = json!([x, 40.5]);
+    }
+    f
+}
+
+#[tokio::test]
+async fn the_monthly_report_answers_a_hand_made_journal() {
+    let f = Fixture::new();
+    // The report's set-up, and a fourth project outside both zones.
+    let manifest = std::fs::read_to_string(f.path().join("layers.toml")).unwrap();
+    std::fs::write(
+        f.path().join("layers.toml"),
+        format!("{manifest}\n[dataset.report]\nlayer = \"projects\"\nzones = [\"zones\"]\nwatch = \"zones/zone-1\"\nfinished = [\"completed\"]\n"),
+    )
+    .unwrap();
+    let p1 = base_project("p-1", 116.5, "planned");
+    let p2 = base_project("p-2", 116.6, "under_construction");
+    let p3 = base_project("p-3", 117.5, "planned");
+    let mut p4 = base_project("p-4", 118.5, "planned");
+    p4["properties"]["category"] = json!("society");
+    std::fs::write(
+        f.path().join("projects.geojson"),
+        json!({"type": "FeatureCollection", "features": [p1, p2, p3, p4]}).to_string(),
+    )
+    .unwrap();
+    let p1_oct = with(&p1, json!({"progress": 20}), None);
+    let new_a = json!({"type": "Feature", "properties": {"id": "projects-2", "name_zh": "新建A", "name_en": "New A", "category": "economy", "status": "planned", "source": "test"}, "geometry": {"type": "Point", "coordinates": [117.2, 40.5]}});
+    let temp = json!({"type": "Feature", "properties": {"id": "projects-6", "name_zh": "临时", "category": "economy", "status": "planned", "source": "test"}, "geometry": {"type": "Point", "coordinates": [116.2, 40.5]}});
+    let p2_done = with(&p2, json!({"status": "completed", "progress": 100}), None);
+    let p1_moved = with(&p1_oct, json!({}), Some(117.6));
+    let p3_moved = with(&p3, json!({"status": "under_construction"}), Some(116.4));
+    let p1_unit = with(&p1_moved, json!({"lead_unit": "区园林绿化局"}), None);
+    let journal = [
+        record(
+            1,
+            "2026-10-20T08:00:00.000Z",
+            "wang",
+            "update",
+            "p-1",
+            Some(p1.clone()),
+            Some(p1_oct.clone()),
+        ),
+        record(
+            2,
+            "2026-11-02T01:00:00.000Z",
+            "wang",
+            "create",
+            "projects-2",
+            None,
+            Some(new_a),
+        ),
+        record(
+            3,
+            "2026-11-05T02:00:00.000Z",
+            "li",
+            "update",
+            "p-2",
+            Some(p2.clone()),
+            Some(p2_done.clone()),
+        ),
+        record(
+            4,
+            "2026-11-10T03:00:00.000Z",
+            "wang",
+            "update",
+            "p-1",
+            Some(p1_oct),
+            Some(p1_moved.clone()),
+        ),
+        record(
+            5,
+            "2026-11-12T04:00:00.000Z",
+            "wang",
+            "update",
+            "p-3",
+            Some(p3),
+            Some(p3_moved),
+        ),
+        record(
+            6,
+            "2026-11-20T05:00:00.000Z",
+            "wang",
+            "create",
+            "projects-6",
+            None,
+            Some(temp.clone()),
+        ),
+        record(
+            7,
+            "2026-11-21T06:00:00.000Z",
+            "wang",
+            "delete",
+            "projects-6",
+            Some(temp),
+            None,
+        ),
+        record(
+            8,
+            "2026-11-25T07:00:00.000Z",
+            "li",
+            "delete",
+            "p-4",
+            Some(p4),
+            None,
+        ),
+        record(
+            9,
+            "2026-11-30T23:59:59.999Z",
+            "li",
+            "update",
+            "p-1",
+            Some(p1_moved),
+            Some(p1_unit.clone()),
+        ),
+        record(
+            10,
+            "2026-12-01T00:00:00.000Z",
+            "wang",
+            "update",
+            "p-2",
+            Some(p2_done.clone()),
+            Some(with(&p2_done, json!({"progress": 99}), None)),
+        ),
+    ]
+    .concat();
+    std::fs::write(f.path().join("projects.geojson.journal"), journal).unwrap();
+    let (_, router) = f.serve();
+    let r = get(&router, "/report?month=2026-11").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = r.body;
+    assert_eq!(
+        r["edits"], 8,
+        "records 2 to 9; October's and December's left out"
+    );
+    let counts = |added, changed, moved, finished, removed| json!({"added": added, "changed": changed, "moved": moved, "finished": finished, "removed": removed});
+    assert_eq!(r["totals"], counts(1, 3, 2, 1, 1));
+    let ids: Vec<&str> = r["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["p-1", "p-2", "p-3", "p-4", "projects-2"],
+        "made and removed in the month: not there"
+    );
+    assert_eq!(r["by_category"]["ecology"], counts(0, 3, 2, 1, 0));
+    assert_eq!(r["by_category"]["economy"], counts(1, 0, 0, 0, 0));
+    assert_eq!(r["by_category"]["society"], counts(0, 0, 0, 0, 1));
+    assert_eq!(r["by_status"]["completed"], counts(0, 1, 0, 1, 0));
+    assert_eq!(r["by_status"]["planned"], counts(1, 1, 1, 0, 0));
+    assert_eq!(r["by_status"]["under_construction"], counts(0, 1, 1, 0, 0));
+    assert_eq!(r["by_status"]["(removed)"], counts(0, 0, 0, 0, 1));
+    assert_eq!(r["by_lead_unit"]["区园林绿化局"], counts(0, 1, 1, 0, 0));
+    assert_eq!(r["by_zone"][0]["zone"], "zones/zone-1");
+    assert_eq!(
+        r["by_zone"][0]["counts"],
+        counts(0, 2, 1, 1, 0),
+        "p-2 finished, p-3 moved in"
+    );
+    assert_eq!(
+        r["by_zone"][1]["counts"],
+        counts(1, 1, 1, 0, 0),
+        "A added, p-1 moved in"
+    );
+    assert_eq!(r["outside_all_zones"], counts(0, 0, 0, 0, 1), "p-4 removed");
+    assert_eq!(r["watched"]["moved_into"], json!([["p-3", "项目p-3", ""]]));
+    assert_eq!(r["watched"]["moved_out"], json!([["p-1", "项目p-1", ""]]));
+    let p1 = &r["projects"][0];
+    assert_eq!(
+        p1["fields"],
+        json!(["geometry", "lead_unit"]),
+        "progress changed in October only"
+    );
+    assert_eq!(p1["keys"], json!(["li", "wang"]));
+    assert_eq!(p1["last_edit"], "2026-11-30T23:59:59.999Z");
+    // October: p-1's progress only.
+    let oct = get(&router, "/report?month=2026-10").await.body;
+    assert_eq!(oct["totals"], counts(0, 1, 0, 0, 0));
+    // CSV for a spreadsheet, read back with a CSV reader we did not write.
+    let csv = send(
+        &router,
+        Method::GET,
+        "/report?month=2026-11&f=csv",
+        &[],
+        None,
+    )
+    .await;
+    assert!(csv
+        .header(header::CONTENT_TYPE)
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = csv
+        .body
+        .as_str()
+        .unwrap()
+        .trim_start_matches('\u{feff}')
+        .to_string();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5);
+    let head = reader.headers().unwrap().clone();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    assert_eq!(&rows[1][col("status_before")], "under_construction");
+    assert_eq!(&rows[1][col("status")], "completed");
+    assert_eq!(&rows[1][col("finished")], "1");
+    assert_eq!(&rows[0][col("zones")], "二级区");
+    // The command line answers the same.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shanshui"))
+        .args([
+            "--data",
+            f.path().to_str().unwrap(),
+            "report",
+            "--month",
+            "2026-11",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli["totals"], r["totals"]);
+    assert_eq!(cli["watched"], r["watched"]);
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_shanshui"))
+        .args([
+            "--data",
+            f.path().to_str().unwrap(),
+            "report",
+            "--month",
+            "2026-11",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("moved into 一级区") && text.contains("p-3  项目p-3"),
+        "{text}"
+    );
+    // Bad months are refused plainly.
+    assert_eq!(
+        get(&router, "/report?month=2026-13").await.status,
+        StatusCode::BAD_REQUEST
+    );
 }

@@ -141,6 +141,7 @@ pub fn layer(
 /// A dataset's description for catalogs built in memory.
 pub fn dataset(id: &str) -> shanshui::catalog::DatasetMeta {
     shanshui::catalog::DatasetMeta {
+        report: None,
         id: id.into(),
         title: title(id),
         attribution: String::new(),
