@@ -34,7 +34,7 @@ impl std::fmt::Display for FieldType {
 }
 
 /// One field's rule.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldRule {
     /// The values' type.
@@ -44,16 +44,16 @@ pub struct FieldRule {
     #[serde(default)]
     pub required: bool,
     /// The only values a string field may take, when given.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub one_of: Vec<String>,
     /// The least value of a number.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
     /// The greatest value of a number.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// What the field holds, for people (the API's schema shows it).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
 }
 

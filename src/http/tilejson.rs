@@ -57,6 +57,7 @@ pub async fn tilejson_layer(
 /// The layers: ids, titles, geometry, counts, zooms, bounds, fields, links.
 pub async fn catalog(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
     let catalog = state.catalog();
+    let edits = state.editing().is_some();
     let base = base_url(&state, &headers);
     let layers: Vec<Value> = catalog
         .layers()
@@ -73,6 +74,8 @@ pub async fn catalog(State(state): State<AppState>, headers: HeaderMap) -> Json<
                 "bounds": l.bounds().map(bounds_array),
                 "attribution": l.meta.attribution,
                 "fields": fields(l),
+                "editable": edits && l.meta.edit.is_some(),
+                "rules": l.meta.fields,
                 "tilejson": format!("{base}/tiles/{}.json", l.id()),
                 "tiles": format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", l.id()),
             })

@@ -1,6 +1,8 @@
 // The shanshui viewer: the map, the layer list with its legend, feature
 // popups, the planner's panel (projects inside a zone or reserve, from
-// /query/within) and "what is here" (/query/at). Plain browser JavaScript
+// /query/within), "what is here" (/query/at) and, with a write key, edits
+// of a project's status and progress in its popup and of its place by
+// dragging (OGC API Features Part 4, If-Match). Plain browser JavaScript
 // over MapLibre GL JS; the server writes its URLs into #shanshui-config.
 (function () {
   'use strict';
@@ -22,7 +24,8 @@
   };
   const STATUS = {
     planned: '规划 planned', under_construction: '在建 under construction',
-    completed: '建成 completed', existing: '已有 existing',
+    completed: '建成 completed', existing: '已有 existing', in_service: '运行 in service',
+    suspended: '暂停 suspended',
   };
   const RELATION = { inside: '完全在内 inside', partly: '部分在内 partly', touches: '相接 touches' };
   const FIELD = {
@@ -33,6 +36,7 @@
     places: '途经 places', accuracy: '精度 accuracy', adcode: '区划代码 adcode',
     relation: '关系 relation', overlap_ha: '重叠面积 overlap (ha)', overlap_m: '重叠长度 overlap (m)',
     overlap_fraction: '重叠比例 overlap share', distance_m: '距离 distance (m)',
+    progress: '进度 progress (%)',
   };
   // Shown under "more", not in the table.
   const LONG_FIELDS = ['note', 'source', 'seed_key'];
@@ -50,7 +54,7 @@
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 140 }), 'bottom-left');
 
-  const state = { catalog: null, zones: new Map(), popup: null, hits: [] };
+  const state = { catalog: null, zones: new Map(), popup: null, hits: [], marker: null };
 
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
@@ -166,10 +170,192 @@
 
   function openPopup(lngLat, layerId, props) {
     if (state.popup) state.popup.remove();
+    if (state.marker) { state.marker.remove(); state.marker = null; }
+    const content = popupContent(layerId, props);
     state.popup = new maplibregl.Popup({ maxWidth: '340px' })
       .setLngLat(lngLat)
-      .setDOMContent(popupContent(layerId, props))
+      .setDOMContent(content)
       .addTo(map);
+    if (editable(layerId) && key() && props.id) editForm(content, layerId, props.id);
+  }
+
+  // ---- Edits --------------------------------------------------------------
+  // The key lives in this tab's sessionStorage only: closing the tab
+  // forgets it. Every change is a PATCH with the ETag of the version shown
+  // (If-Match), so a change made meanwhile by someone else is refused
+  // (412) and shown instead of overwritten.
+
+  const KEY_STORE = 'shanshui-write-key';
+
+  function key() {
+    try { return sessionStorage.getItem(KEY_STORE) || ''; } catch { return ''; }
+  }
+
+  function editable(layerId) {
+    const l = state.catalog && state.catalog.layers.find((x) => x.id === layerId);
+    return Boolean(l && l.editable);
+  }
+
+  function rules(layerId) {
+    const l = state.catalog && state.catalog.layers.find((x) => x.id === layerId);
+    return (l && l.rules) || {};
+  }
+
+  function editStatus(text, kind) {
+    const p = document.getElementById('edit-status');
+    p.textContent = text;
+    p.dataset.kind = kind || '';
+  }
+
+  function setupEditPanel() {
+    const any = state.catalog.layers.some((l) => l.editable);
+    const section = document.getElementById('edit');
+    section.hidden = !any;
+    if (!any) return;
+    const input = document.getElementById('edit-key');
+    if (key()) editStatus('已使用密钥 · A key is in use in this tab.', 'ok');
+    document.getElementById('key-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const k = input.value.trim();
+      if (!k) return;
+      try { sessionStorage.setItem(KEY_STORE, k); } catch { /* private mode */ }
+      input.value = '';
+      editStatus('已使用密钥 · A key is in use in this tab: click a project to edit it.', 'ok');
+    });
+    document.getElementById('key-forget').addEventListener('click', () => {
+      try { sessionStorage.removeItem(KEY_STORE); } catch { /* private mode */ }
+      editStatus('密钥已忘记 · The key is forgotten.', '');
+    });
+  }
+
+  function itemUrl(layerId, id) {
+    return `${base}/collections/${encodeURIComponent(layerId)}/items/${encodeURIComponent(id)}`;
+  }
+
+  // The tiles asked for again, under URLs of their own, so that neither
+  // MapLibre's tiles nor the browser's cache show the old version.
+  function refreshTiles(stamp) {
+    const style = map.getStyle();
+    for (const [id, src] of Object.entries(style.sources)) {
+      const source = map.getSource(id);
+      if (src.type !== 'vector' || !source || !source.setTiles) continue;
+      const tiles = (source.tiles || src.tiles || []).map((u) => {
+        const url = new URL(u, location.href);
+        url.searchParams.set('v', stamp);
+        return decodeURI(url.href);
+      });
+      if (tiles.length) source.setTiles(tiles);
+    }
+  }
+
+  async function patch(layerId, id, etag, body) {
+    const r = await fetch(itemUrl(layerId, id), {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/merge-patch+json', Authorization: `Bearer ${key()}`, 'If-Match': etag },
+      body: JSON.stringify(body),
+    });
+    const json = await r.json().catch(() => null);
+    return { status: r.status, etag: r.headers.get('ETag'), body: json };
+  }
+
+  function explain(res) {
+    const b = res.body || {};
+    if (res.status === 412) return '此项目已被他人修改，未保存 · Someone else changed this project since you opened it; nothing was saved. Their version:';
+    if (res.status === 401) return `密钥无效 · ${b.message || 'the key is not valid here'}`;
+    if (res.status === 403) return `无权修改 · ${b.message || 'this key may not change this layer'}`;
+    if (res.status === 422) return `不符合规则 · ${(b.problems || [b.message]).join('; ')}`;
+    if (res.status === 429) return `尝试过多 · ${b.message || 'too many failed attempts'}`;
+    return `保存失败 · ${res.status} ${b.message || ''}`;
+  }
+
+  async function editForm(content, layerId, id) {
+    const r = rules(layerId);
+    const form = el('form', { class: 'edit-form' });
+    const message = el('p', { class: 'edit-message' });
+    const other = el('div', { class: 'edit-other' });
+    const statusSelect = el('select', { name: 'status' },
+      ...((r.status && r.status.one_of) || []).map((v) => el('option', { value: v, text: STATUS[v] || v })));
+    const progress = el('input', { name: 'progress', type: 'number', step: '1',
+      min: String((r.progress && r.progress.min) ?? 0), max: String((r.progress && r.progress.max) ?? 100) });
+    const save = el('button', { type: 'submit', text: '保存 Save' });
+    const move = el('button', { type: 'button', text: '拖动位置 Move', class: 'move' });
+    form.append(
+      el('label', {}, el('span', { text: '状态 status' }), statusSelect),
+      el('label', {}, el('span', { text: '进度 progress %' }), progress),
+      el('div', { class: 'buttons' }, save, move), message, other);
+    content.append(form);
+    // The version shown and edited: read fresh, with its ETag.
+    const current = { etag: null, feature: null };
+    const show = (feature, etag) => {
+      current.feature = feature;
+      current.etag = etag;
+      const p = feature.properties || {};
+      statusSelect.value = p.status || '';
+      progress.value = p.progress ?? '';
+      move.hidden = !feature.geometry || feature.geometry.type !== 'Point';
+      form.dataset.etag = etag || '';
+    };
+    try {
+      const res = await fetch(itemUrl(layerId, id));
+      if (!res.ok) throw new Error(`${res.status}`);
+      show(await res.json(), res.headers.get('ETag'));
+    } catch (err) {
+      message.textContent = `无法读取 · cannot read the project: ${err.message}`;
+      form.querySelectorAll('button, select, input').forEach((x) => { x.disabled = true; });
+      return;
+    }
+    const done = (res, what) => {
+      other.replaceChildren();
+      if (res.status === 200) {
+        show(res.body, res.etag);
+        message.textContent = `已保存 · ${what} saved`;
+        message.dataset.kind = 'ok';
+        refreshTiles(res.etag.replace(/"/g, ''));
+        return;
+      }
+      message.textContent = explain(res);
+      message.dataset.kind = 'error';
+      if (res.status === 412 && res.body && res.body.current) {
+        const theirs = res.body.current.properties || {};
+        other.append(el('table', {},
+          el('tr', {}, el('th', { text: '状态 status' }), el('td', { text: STATUS[theirs.status] || theirs.status || '' })),
+          el('tr', {}, el('th', { text: '进度 progress' }), el('td', { text: theirs.progress ?? '' }))),
+        el('button', { type: 'button', text: '载入他们的版本 Load their version',
+          onclick: () => { show(res.body.current, res.etag); other.replaceChildren(); message.textContent = '已载入最新版本 · Their version is loaded: change it and save.'; message.dataset.kind = ''; } }));
+        refreshTiles(String(Date.now()));
+      }
+    };
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const body = { properties: { status: statusSelect.value } };
+      body.properties.progress = progress.value === '' ? null : Number(progress.value);
+      done(await patch(layerId, id, current.etag, body), '状态与进度 status and progress');
+    });
+    move.addEventListener('click', () => {
+      // The popup would cover the marker: it goes, and comes back at the
+      // new place once the move is saved.
+      if (state.popup) state.popup.remove();
+      const [lng, lat] = current.feature.geometry.coordinates;
+      state.marker = new maplibregl.Marker({ draggable: true, color: '#d81b60' }).setLngLat([lng, lat]).addTo(map);
+      state.marker.getElement().dataset.editing = id;
+      editStatus('拖动标记到新位置 · Drag the marker to the project\'s new place.', '');
+      state.marker.on('dragend', async () => {
+        const ll = state.marker.getLngLat();
+        const res = await patch(layerId, id, current.etag, { geometry: { type: 'Point', coordinates: [Number(ll.lng.toFixed(6)), Number(ll.lat.toFixed(6))] } });
+        if (res.status === 200) {
+          editStatus('已保存 · The new place is saved.', 'ok');
+          refreshTiles(res.etag.replace(/"/g, ''));
+          openPopup(ll, layerId, res.body.properties);
+        } else {
+          editStatus(explain(res), 'error');
+          if (res.status === 412 && res.body && res.body.current) {
+            state.marker.setLngLat(res.body.current.geometry.coordinates);
+            current.feature = res.body.current;
+            current.etag = res.etag;
+          }
+        }
+      });
+    });
   }
 
   // ---- Planner: projects in a zone or reserve -------------------------
@@ -345,6 +531,7 @@
     }
     buildLayerList();
     addPlannerLayers();
+    setupEditPanel();
 
     const interactive = ((map.getStyle().metadata || {})['shanshui:interactive'] || [])
       .filter((id) => map.getLayer(id));

@@ -6,15 +6,9 @@
 // Env: SHANSHUI_BIN (the server binary), CHROMIUM (default /usr/bin/chromium),
 // SCREENSHOTS (default target/interop-screenshots).
 import { spawn, execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const require = createRequire(path.join(repo, 'styles/viewer/package.json'));
-const { chromium } = require('playwright-core');
+import { repo, check, finish, freePort, waitForServer, idle, jump, screenPoint, launch } from './web.mjs';
 
 const bin = process.env.SHANSHUI_BIN || path.join(repo, 'target/release/shanshui');
 const shots = process.env.SCREENSHOTS || path.join(repo, 'target/interop-screenshots');
@@ -27,50 +21,6 @@ const ZONE_ONE_POINT = [116.906, 40.483];
 // A project point with its name.
 const PROJECT = { id: 'p-reservoir-monitoring-platform', lngLat: [116.83, 40.476], name: '密云水库环境监测综合管理平台' };
 const ZONE_ONE = 'reservoir_zones/zone-1';
-
-let passed = 0;
-let failed = 0;
-function check(ok, what, detail = '') {
-  if (ok) passed++; else failed++;
-  console.log(`${ok ? 'ok' : 'FAIL'} ${what}${detail ? ` — ${detail}` : ''}`);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForServer(base, child) {
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`shanshui serve exited with ${child.exitCode}`);
-    try {
-      const r = await fetch(`${base}/health`);
-      if (r.ok) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('shanshui serve did not answer /health within 10 s');
-}
-
-// Resolves once the map has rendered everything it needs for the view.
-function idle(page) {
-  return page.evaluate(() => new Promise((resolve) => {
-    const map = window.shanshuiMap;
-    map.once('idle', () => resolve());
-    map.triggerRepaint();
-  }));
-}
-
-async function jump(page, view) {
-  await page.evaluate((v) => window.shanshuiMap.jumpTo(v), view);
-  await idle(page);
-}
 
 // Rendered features per symbol (label) layer in the current view.
 function labelCounts(page) {
@@ -122,11 +72,7 @@ async function main() {
     const style = await (await fetch(`${base}/styles/miyun.json`)).json();
     const catalog = await (await fetch(`${base}/catalog`)).json();
 
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launch();
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN' });
     const consoleErrors = [];
     const failedRequests = [];
@@ -194,11 +140,7 @@ async function main() {
 
     // Click a project: its popup with its name.
     await jump(page, { center: PROJECT.lngLat, zoom: 13 });
-    const at = await page.evaluate((ll) => {
-      const p = window.shanshuiMap.project(ll);
-      const r = window.shanshuiMap.getCanvas().getBoundingClientRect();
-      return { x: r.left + p.x, y: r.top + p.y };
-    }, PROJECT.lngLat);
+    const at = await screenPoint(page, PROJECT.lngLat);
     const labelsClose = await labelCounts(page);
     // Labels are drawn in one view or another (each has its zooms).
     for (const id of Object.keys(labelsClose)) {
@@ -240,8 +182,7 @@ async function main() {
     if (browser) await browser.close();
     server.kill();
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  finish();
 }
 
 main();

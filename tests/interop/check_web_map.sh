@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The web map against real clients: the MapLibre style validator on every
 # style in styles/, then Chromium (Debian's, driven by playwright-core)
-# opening the viewer of a running `shanshui serve` (check_web_map.mjs).
+# opening the viewer of a running `shanshui serve` (check_web_map.mjs) and
+# editing projects from it with a write key (web_edit.mjs).
 #
 # Checks that the MapLibre build committed in styles/viewer/vendor/ is the
 # pinned npm package's. Installs what it needs when missing (as root): Debian's chromium,
@@ -75,15 +76,17 @@ if [ -z "${SHANSHUI_BIN:-}" ]; then
   cargo build --release --quiet || { fail "cargo build --release"; finish; }
 fi
 bin=${SHANSHUI_BIN:-${CARGO_TARGET_DIR:-target}/release/shanshui}
-log=$(mktemp)
-SHANSHUI_BIN="$bin" SCREENSHOTS="${SCREENSHOTS:-target/interop-screenshots}" \
-  node tests/interop/check_web_map.mjs 2>&1 | tee "$log"
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n1)
-rm -f "$log"
-if [ -n "$line" ]; then
-  p=${line%% passed*}; f=${line#*, }; f=${f%% failed}
-  passed=$((passed + p)) failed=$((failed + f))
-else
-  fail "the browser test ran (no summary line)"
-fi
+for script in check_web_map.mjs web_edit.mjs; do
+  log=$(mktemp)
+  SHANSHUI_BIN="$bin" SCREENSHOTS="${SCREENSHOTS:-target/interop-screenshots}" \
+    node "tests/interop/$script" 2>&1 | tee "$log"
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n1)
+  rm -f "$log"
+  if [ -n "$line" ]; then
+    p=${line%% passed*}; f=${line#*, }; f=${f%% failed}
+    passed=$((passed + p)) failed=$((failed + f))
+  else
+    fail "the browser test $script ran (no summary line)"
+  fi
+done
 finish
