@@ -49,7 +49,7 @@ fn synthetic(c: &mut Criterion) {
         let before = resident_kib();
         let catalog = Catalog::load(dir.path()).unwrap();
         let added = resident_kib().saturating_sub(before) * 1024;
-        let features: usize = catalog.layers().iter().map(|l| l.features.len()).sum();
+        let features: usize = catalog.layers().iter().map(|l| l.len()).sum();
         println!(
             "synthetic {n}: {features} features, {:.1} MB of GeoJSON; loading added {:.1} MB resident, \
              {} bytes a feature, {:.2}x the GeoJSON",

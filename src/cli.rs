@@ -549,7 +549,7 @@ fn serve(dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
         )
     })?;
     let layers = catalog.layers().len();
-    let features: usize = catalog.layers().iter().map(|l| l.features.len()).sum();
+    let features: usize = catalog.layers().iter().map(|l| l.len()).sum();
     let name = format!("{} ({})", catalog.dataset.title.en, catalog.dataset.id);
     if args.tile_budget_kb == 0 {
         anyhow::bail!("--tile-budget-kb must be at least 1");
@@ -839,7 +839,7 @@ fn tile_summary(
             .map(|f| {
                 let fid = f.id.unwrap_or(0);
                 layer
-                    .and_then(|l| l.features.iter().find(|x| x.fid == fid))
+                    .and_then(|l| l.iter().find(|x| x.fid == fid))
                     .map_or(format!("#{fid}"), |x| x.id.to_string())
             })
             .collect();
@@ -946,7 +946,7 @@ pub fn summary(catalog: &Catalog, dir: &Path) -> String {
     ));
     let mut total_features = 0;
     for layer in catalog.layers() {
-        total_features += layer.features.len();
+        total_features += layer.len();
         let bounds = layer.bounds().map_or("-".to_string(), |b| {
             format!(
                 "{:.4},{:.4} .. {:.4},{:.4}",
@@ -956,16 +956,8 @@ pub fn summary(catalog: &Catalog, dir: &Path) -> String {
                 b.max().y
             )
         });
-        let m2: f64 = layer
-            .features
-            .iter()
-            .map(|f| geodesic::area_m2(&f.geometry))
-            .sum();
-        let m: f64 = layer
-            .features
-            .iter()
-            .map(|f| geodesic::length_m(&f.geometry))
-            .sum();
+        let m2: f64 = layer.iter().map(|f| geodesic::area_m2(&f.geometry)).sum();
+        let m: f64 = layer.iter().map(|f| geodesic::length_m(&f.geometry)).sum();
         let total = match (m2 > 0.0, m > 0.0) {
             (true, true) => format!("{:.1} ha, {:.2} km", m2 / 10_000.0, m / 1_000.0),
             (true, false) => format!("{:.1} ha", m2 / 10_000.0),
@@ -976,7 +968,7 @@ pub fn summary(catalog: &Catalog, dir: &Path) -> String {
             "{:<16} {:<8} {:>8}  {:<37} {:>22}\n",
             layer.id(),
             layer.meta.geometry.to_string(),
-            layer.features.len(),
+            layer.len(),
             bounds,
             total
         ));

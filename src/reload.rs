@@ -345,8 +345,8 @@ id_property = "id"
             &[point("a", 116.0), point("b", 117.0)].join(","),
         );
         assert_eq!(live.reload().unwrap(), Reloaded::Swapped);
-        assert_eq!(before.layers()[0].features.len(), 1);
-        assert_eq!(live.catalog().layers()[0].features.len(), 2);
+        assert_eq!(before.layers()[0].len(), 1);
+        assert_eq!(live.catalog().layers()[0].len(), 2);
         let s = live.status();
         assert_eq!((s.reloads, s.failures, s.failing), (1, 0, false));
         assert_eq!(s.version, live.catalog().version());

@@ -109,6 +109,9 @@ pub fn write(spec: &SynthSpec, base: Option<&Path>, out: &Path) -> io::Result<u6
         )
     })?;
     layer_entry(&mut manifest, "points", "point", 8, 14, "synthetic points");
+    // The points take edits (`benches/edits.py` makes a key and edits
+    // them through the API).
+    manifest.push_str("\n[layers.edit]\n");
     bytes += write_layer(out, "polygons", spec.polygons, &mut rng, |rng, i, w| {
         let (cx, cy) = spot(rng, &spec.bbox);
         let (my, mx) = metres_per_degree(cy);
@@ -244,14 +247,14 @@ mod tests {
             assert_eq!(x, y, "{f}");
         }
         let catalog = Catalog::load(a.path()).unwrap();
-        let count = |id: &str| catalog.layer(id).unwrap().features.len();
+        let count = |id: &str| catalog.layer(id).unwrap().len();
         assert_eq!(
             (count("points"), count("polygons"), count("lines")),
             (300, 50, 10)
         );
         // Spread over the box, each saying it is synthetic.
         for layer in catalog.layers() {
-            for f in &layer.features {
+            for f in layer.iter() {
                 let b = spec.bbox;
                 let c = f.bbox.center();
                 assert!(
@@ -280,7 +283,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(&spec, None, dir.path()).unwrap();
         let catalog = Catalog::load(dir.path()).unwrap();
-        for f in &catalog.layer("polygons").unwrap().features {
+        for f in catalog.layer("polygons").unwrap().iter() {
             let (my, mx) = metres_per_degree(f.bbox.center().y);
             let across = (f.bbox.width() * mx).max(f.bbox.height() * my);
             assert!((50.0..=800.0).contains(&across), "{across} m");

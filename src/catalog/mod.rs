@@ -7,6 +7,7 @@ mod feature;
 pub mod fields;
 mod load;
 mod manifest;
+pub mod overlay;
 mod properties;
 mod split;
 mod stream;
@@ -18,6 +19,7 @@ pub use manifest::{
     is_valid_id, DatasetMeta, EditMeta, GeometryKind, LayerMeta, Manifest, ReportMeta, Thin, Title,
     MAX_ZOOM,
 };
+pub use overlay::Features;
 pub use properties::{KeyFinder, KeyTable, PropValue, Properties, ValueNumber};
 
 use crate::index::LayerIndex;
@@ -27,15 +29,26 @@ use std::sync::Arc;
 /// The fewest features a rank-level R-tree is built for.
 const RANKED_FLOOR: f64 = 4096.0;
 
-/// One layer: its manifest entry, its features and their R-tree.
-#[derive(Debug)]
+/// One layer: its manifest entry, its features and their R-tree, and the
+/// edits made since it was built ([`overlay`]).
+#[derive(Debug, Clone)]
 pub struct Layer {
     /// What the manifest says of the layer.
     pub meta: LayerMeta,
-    /// The features, in file order.
-    pub features: Vec<Feature>,
+    /// The features by position (see [`Features`]): those built from the
+    /// file, then the versions edits added. Read them through the layer's
+    /// own methods ([`Layer::iter`], [`Layer::intersecting`],
+    /// [`Layer::in_file_order`]), which leave out versions edits replaced.
+    pub features: Features,
+    base: Arc<Base>,
+}
+
+/// What a layer builds once from its features and shares with every
+/// version its edits make.
+#[derive(Debug)]
+struct Base {
     /// The R-tree over the features' bounding boxes.
-    pub index: LayerIndex,
+    index: LayerIndex,
     /// Sparser R-trees for thinned tiles of a big point layer: each holds
     /// the features whose rank is below its threshold (1/4, 1/16, …, down
     /// to about 4,096 features), so a low-zoom tile that keeps a small share
@@ -209,15 +222,168 @@ impl Layer {
         });
         Layer {
             meta,
-            bands,
-            bounds,
-            by_file,
-            features,
-            index,
-            by_rank,
-            by_id,
-            id_order,
+            features: Features {
+                base: Arc::new(features),
+                tail: None,
+            },
+            base: Arc::new(Base {
+                bands,
+                bounds,
+                by_file,
+                index,
+                by_rank,
+                by_id,
+                id_order,
+            }),
         }
+    }
+
+    /// The layer with feature `id` set to `new` (a new version, or a new
+    /// feature), or removed when `new` is `None`: what an edit makes. The
+    /// features built from the file are shared, not copied; past
+    /// [`overlay::fold_after`] edits they are built again with the edits
+    /// in.
+    pub fn with_feature(&self, id: &str, new: Option<Feature>) -> Layer {
+        let base = self.features.base();
+        let base_at = self
+            .base
+            .by_id
+            .binary_search_by(|&i| base[i as usize].id.as_str().cmp(id))
+            .ok()
+            .map(|k| self.base.by_id[k] as usize)
+            .filter(|&p| !self.is_dead(p));
+        let overlay = match &self.features.tail {
+            Some(o) => o.with(id, base_at, new),
+            None => overlay::Overlay::empty(base.len()).with(id, base_at, new),
+        };
+        let edited = Layer {
+            meta: self.meta.clone(),
+            features: Features {
+                base: Arc::clone(&self.features.base),
+                tail: Some(Arc::new(overlay)),
+            },
+            base: Arc::clone(&self.base),
+        };
+        if edited.edits_held() > overlay::fold_after(base.len()) {
+            let features = edited
+                .in_file_order()
+                .map(|i| edited.features[i].clone())
+                .collect();
+            return Layer::new(self.meta.clone(), features);
+        }
+        edited
+    }
+
+    /// The R-tree of the features built with the layer (not the versions
+    /// edits made since: [`Layer::intersecting`] reads both).
+    pub fn index(&self) -> &LayerIndex {
+        &self.base.index
+    }
+
+    /// The versions edits made that are held beside the features built
+    /// with the layer (0 once folded in).
+    pub fn edits_held(&self) -> usize {
+        self.features.tail.as_ref().map_or(0, |o| o.tail.len())
+    }
+
+    /// Whether position `i` holds a version an edit replaced or removed.
+    #[inline]
+    fn is_dead(&self, i: usize) -> bool {
+        self.features.tail.as_ref().is_some_and(|o| o.is_dead(i))
+    }
+
+    /// The number of features.
+    pub fn len(&self) -> usize {
+        let n = self.features.base().len();
+        self.features.tail.as_ref().map_or(n, |o| o.live(n))
+    }
+
+    /// Whether the layer has no features.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The features, in storage order (not the file's).
+    pub fn iter(&self) -> impl Iterator<Item = &Feature> + '_ {
+        self.live_positions().map(|i| &self.features[i])
+    }
+
+    /// The positions of the features, in storage order.
+    fn live_positions(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.features.slots()).filter(|&i| !self.is_dead(i))
+    }
+
+    /// The tail's positions offset into the layer's.
+    fn tail_offset(&self) -> usize {
+        self.features.base().len()
+    }
+
+    /// Positions of the features whose bounding box meets `rect`
+    /// (boundaries included), in no particular order.
+    pub fn intersecting(&self, rect: geo::Rect<f64>) -> impl Iterator<Item = usize> + '_ {
+        self.candidates(rect, None)
+    }
+
+    /// Like [`Layer::intersecting`], for a tile that keeps the features
+    /// ranked below `share` when given: the base's sparsest R-tree that
+    /// holds them all ([`Layer::index_below_rank`]), and every edited
+    /// feature (the caller tests the ranks).
+    pub fn candidates(
+        &self,
+        rect: geo::Rect<f64>,
+        share: Option<f64>,
+    ) -> impl Iterator<Item = usize> + '_ {
+        let index = match share {
+            Some(share) => self.index_below_rank(share),
+            None => &self.base.index,
+        };
+        let offset = self.tail_offset();
+        let tail = self
+            .features
+            .tail
+            .as_ref()
+            .map(|o| o.index().intersecting(rect).map(move |j| j + offset));
+        index
+            .intersecting(rect)
+            .filter(move |&i| !self.is_dead(i))
+            .chain(tail.into_iter().flatten())
+    }
+
+    /// Like [`Layer::intersecting`], with each feature's bounding box as
+    /// the R-tree holds it: a question can rule features out by their box
+    /// without reading the features themselves.
+    pub fn intersecting_boxes(
+        &self,
+        rect: geo::Rect<f64>,
+    ) -> impl Iterator<Item = (usize, geo::Rect<f64>)> + '_ {
+        let offset = self.tail_offset();
+        let tail = self.features.tail.as_ref().map(|o| {
+            o.index()
+                .intersecting_boxes(rect)
+                .map(move |(j, b)| (j + offset, b))
+        });
+        self.base
+            .index
+            .intersecting_boxes(rect)
+            .filter(move |&(i, _)| !self.is_dead(i))
+            .chain(tail.into_iter().flatten())
+    }
+
+    /// Features by increasing planar distance (in degrees) from
+    /// `[lon, lat]` to their bounding box, with that squared distance.
+    pub fn by_box_distance(&self, lon: f64, lat: f64) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let offset = self.tail_offset();
+        let base = self
+            .base
+            .index
+            .by_box_distance(lon, lat)
+            .filter(move |&(i, _)| !self.is_dead(i));
+        let tail = self.features.tail.as_ref().map(|o| {
+            o.index()
+                .by_box_distance(lon, lat)
+                .map(move |(j, d)| (j + offset, d))
+        });
+        overlay::Merged::new(base, tail.into_iter().flatten())
     }
 
     /// For a big point layer that may thin, the sparser R-trees by rank.
@@ -248,35 +414,63 @@ impl Layer {
     /// The sparsest R-tree holding every feature whose rank is below
     /// `share` (the whole index when there is none).
     pub fn index_below_rank(&self, share: f64) -> &LayerIndex {
-        self.by_rank
+        self.base
+            .by_rank
             .iter()
             .rev()
             .find(|(t, _)| *t >= share)
-            .map_or(&self.index, |(_, index)| index)
+            .map_or(&self.base.index, |(_, index)| index)
     }
 
     /// The Web Mercator geometry of feature `i` to cut with a tolerance of
     /// `tolerance` metres, and whether it is already simplified within it
     /// (see [`bands`]).
     pub fn geometry_for(&self, i: usize, tolerance: f64) -> (&geo::Geometry<f64>, bool) {
-        self.bands
+        if i >= self.tail_offset() {
+            // An edited feature: simplified as its tile is cut.
+            return (&self.features[i].mercator, false);
+        }
+        self.base
+            .bands
             .geometry(i, &self.features[i].mercator, tolerance)
     }
 
-    /// The features' positions in the order of the layer's file.
-    pub fn in_file_order(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
-        self.by_file.iter().map(|&i| i as usize)
+    /// The features' positions in the order of the layer's file: an
+    /// edited feature where its first version was, a new one after the
+    /// file's, in the order they were made.
+    pub fn in_file_order(&self) -> impl Iterator<Item = usize> + '_ {
+        let offset = self.tail_offset();
+        let tail = self.features.tail.as_deref();
+        let base = self.base.by_file.iter().filter_map(move |&p| {
+            let p = p as usize;
+            match tail {
+                Some(o) if o.is_dead(p) => o.replacing(p).map(|j| j + offset),
+                _ => Some(p),
+            }
+        });
+        let appended = tail
+            .map(|o| o.appended().iter().map(move |&j| j as usize + offset))
+            .into_iter()
+            .flatten();
+        base.chain(appended)
     }
 
-    /// Where feature `i` comes in the layer's features sorted by id.
+    /// Whether position `i` is one of the features built with the layer
+    /// (not an edit's): those have an [`Layer::id_order`].
+    pub fn is_base(&self, i: usize) -> bool {
+        i < self.tail_offset()
+    }
+
+    /// Where feature `i`, one built with the layer ([`Layer::is_base`]),
+    /// comes in those features sorted by id.
     pub fn id_order(&self, i: usize) -> u32 {
-        self.id_order[i]
+        self.base.id_order[i]
     }
 
-    /// The feature that comes `k`th in the layer's features sorted by id
-    /// (the inverse of [`Layer::id_order`]).
+    /// The feature built with the layer that comes `k`th in those sorted
+    /// by id (the inverse of [`Layer::id_order`]).
     pub fn at_id_order(&self, k: u32) -> usize {
-        self.by_id[k as usize] as usize
+        self.base.by_id[k as usize] as usize
     }
 
     /// The layer's id.
@@ -284,18 +478,31 @@ impl Layer {
         &self.meta.id
     }
 
-    /// The bounding box of all the layer's features; `None` when empty.
+    /// A box holding all the layer's features (after edits, perhaps
+    /// larger than the least such box); `None` when empty.
     pub fn bounds(&self) -> Option<geo::Rect<f64>> {
-        self.bounds
+        let tail = self.features.tail.as_ref().and_then(|o| o.bounds());
+        match (self.base.bounds, tail) {
+            (Some(a), Some(b)) => Some(rect_union(a, b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The feature with this id.
     pub fn feature(&self, id: &str) -> Option<&Feature> {
+        if let Some(o) = &self.features.tail {
+            if let Some(j) = o.tail_position(id) {
+                return Some(&o.tail[j].0);
+            }
+        }
+        let base = self.features.base();
         let at = self
+            .base
             .by_id
-            .binary_search_by(|&i| self.features[i as usize].id.as_str().cmp(id))
+            .binary_search_by(|&i| base[i as usize].id.as_str().cmp(id))
             .ok()?;
-        self.features.get(self.by_id[at] as usize)
+        let p = self.base.by_id[at] as usize;
+        (!self.is_dead(p)).then(|| &base[p])
     }
 }
 
@@ -323,7 +530,7 @@ impl Catalog {
                 let layer = Layer::new(meta, features);
                 tracing::debug!(
                     layer = layer.id(),
-                    features = layer.features.len(),
+                    features = layer.len(),
                     seconds = start.elapsed().as_secs_f64(),
                     "layer indexed"
                 );
@@ -342,7 +549,11 @@ impl Catalog {
         let mut h = Fnv64::new();
         for layer in &layers {
             h.write(layer.id().as_bytes());
-            for f in &layer.features {
+            // Positions too: what is cached by version (a layer's measures)
+            // is kept by position.
+            for i in layer.in_file_order() {
+                let f = &layer.features[i];
+                h.write(&(i as u64).to_le_bytes());
                 h.write(f.id.as_bytes());
                 h.write(format!("{:?}", f.geometry).as_bytes());
             }
@@ -510,13 +721,13 @@ mod tests {
             })
             .collect();
         let layer = Layer::new(point_layer(), features);
-        let shares: Vec<f64> = layer.by_rank.iter().map(|(s, _)| *s).collect();
+        let shares: Vec<f64> = layer.base.by_rank.iter().map(|(s, _)| *s).collect();
         assert_eq!(shares, [0.25, 0.0625]);
         let everywhere = layer.bounds().unwrap();
-        for (share, index) in &layer.by_rank {
+        for (share, index) in &layer.base.by_rank {
             let mut held: Vec<usize> = index.intersecting(everywhere).collect();
             held.sort_unstable();
-            let want: Vec<usize> = (0..layer.features.len())
+            let want: Vec<usize> = (0..layer.len())
                 .filter(|&i| layer.features[i].rank < *share)
                 .collect();
             assert_eq!(held, want, "share {share}");
@@ -586,7 +797,7 @@ mod tests {
         assert_eq!(fids, [1, 2, 3, 4, 5]);
         // The three near the origin are stored next to each other, and so
         // are the two far ones.
-        let stored: Vec<&str> = layer.features.iter().map(|f| f.id.as_str()).collect();
+        let stored: Vec<&str> = layer.iter().map(|f| f.id.as_str()).collect();
         let near = |id: &str| ["f0", "f2", "f4"].contains(&id);
         let runs = stored
             .windows(2)

@@ -102,7 +102,7 @@ pub fn write_layer_file(file: &Path, layer: &Layer) -> std::io::Result<()> {
 /// order; the ids live in the id property, as the file had them.
 fn layer_geojson(layer: &Layer) -> Vec<u8> {
     let mut out = b"{\"type\":\"FeatureCollection\",\"features\":[\n".to_vec();
-    let n = layer.features.len();
+    let n = layer.len();
     for (k, i) in layer.in_file_order().enumerate() {
         let mut f = layer.features[i].to_geojson();
         if layer.meta.id_property.is_some() {

@@ -172,7 +172,7 @@ fn undo(layer: &Layer, later: &[&Record]) -> Result<Layer, AsOfError> {
     for r in later {
         before.entry(r.id.as_str()).or_insert(r.before.as_ref());
     }
-    let mut features: Vec<Feature> = Vec::with_capacity(layer.features.len());
+    let mut features: Vec<Feature> = Vec::with_capacity(layer.len());
     let mut placed: std::collections::HashSet<String> = std::collections::HashSet::new();
     let parse = |id: &str, v: &Value| {
         parse_feature(&layer.meta, v).map_err(|kinds| AsOfError::Record {

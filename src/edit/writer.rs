@@ -304,7 +304,7 @@ impl Writer {
         };
         open.journal.append(&record)?;
         // Durable: from here the edit stands, whatever happens next.
-        let layer = rebuilt(layer, &id, new);
+        let layer = layer.with_feature(&id, new);
         let version = next_version(&catalog, &record);
         self.live.replace_edited(catalog.with_layer(layer, version));
         let limit = meta.compact_after_bytes.unwrap_or(DEFAULT_COMPACT_AFTER);
@@ -437,27 +437,6 @@ fn fresh_id(layer: &Layer, seq: u64) -> String {
         id = format!("{base}-{n}");
     }
     id
-}
-
-/// `layer` with feature `id` set to `new` (in its place in the file's
-/// order; at the end when new), or removed when `new` is `None`.
-pub(super) fn rebuilt(layer: &Layer, id: &str, new: Option<Feature>) -> Layer {
-    let mut new = new;
-    let mut features = Vec::with_capacity(layer.features.len() + 1);
-    let mut found = false;
-    for i in layer.in_file_order() {
-        let f = &layer.features[i];
-        if f.id == id {
-            found = true;
-            features.extend(new.take());
-        } else {
-            features.push(f.clone());
-        }
-    }
-    if !found {
-        features.extend(new);
-    }
-    Layer::new(layer.meta.clone(), features)
 }
 
 /// The version of the catalog after `record`: the old one and the record

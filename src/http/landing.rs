@@ -151,7 +151,7 @@ pub fn landing_html(catalog: &Catalog, base: &str) -> String {
                 id = escape(l.id()),
                 en = escape(&l.meta.title.en),
                 zh = escape(&l.meta.title.zh),
-                n = l.features.len(),
+                n = l.len(),
             )
         })
         .collect();

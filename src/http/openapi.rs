@@ -173,7 +173,7 @@ fn layer_paths(layer: &Layer, paths: &mut Map<String, Value>, max_features: usiz
     );
     let mut feature_id = json!({ "name": "featureId", "in": "path", "required": true,
         "description": "The feature's id.", "schema": { "type": "string" } });
-    if let Some(f) = layer.features.first() {
+    if let Some(f) = layer.iter().next() {
         feature_id["example"] = json!(f.id);
     }
     paths.insert(

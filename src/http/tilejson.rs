@@ -68,7 +68,7 @@ pub async fn catalog(State(state): State<AppState>, headers: HeaderMap) -> Json<
                 "title": l.meta.title,
                 "description": l.meta.description,
                 "geometry": l.meta.geometry,
-                "features": l.features.len(),
+                "features": l.len(),
                 "minzoom": l.meta.minzoom,
                 "maxzoom": l.meta.maxzoom,
                 "bounds": l.bounds().map(bounds_array),
@@ -106,7 +106,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
         "version": catalog.version(),
         "loaded_at": crate::time::rfc3339(reload.loaded_at),
         "layers": catalog.layers().len(),
-        "features": catalog.layers().iter().map(|l| l.features.len()).sum::<usize>(),
+        "features": catalog.layers().iter().map(|l| l.len()).sum::<usize>(),
         "reloads": reload.reloads,
         "reload_failures": reload.failures,
         "last_reload_error": reload.last_error.map(|(at, message)| json!({

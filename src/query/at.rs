@@ -46,7 +46,7 @@ pub fn at<'a>(
             continue;
         }
         let mut found = Vec::new();
-        for i in layer.index.intersecting(window) {
+        for i in layer.intersecting(window) {
             let feature = &layer.features[i];
             let matrix = super::relate::fenced(|| point.relate(&feature.geometry))?;
             let mut hit = Hit::new(layer, feature);

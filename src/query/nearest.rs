@@ -32,7 +32,7 @@ pub fn nearest<'a>(
     let layer = find_layer(catalog, layer)?;
     let here = Geometry::Point(Point::new(lon, lat));
     let mut best: Vec<(f64, usize)> = Vec::new();
-    for (i, box_d2) in layer.index.by_box_distance(lon, lat) {
+    for (i, box_d2) in layer.by_box_distance(lon, lat) {
         // No feature from here on can be nearer than its box.
         if best.len() >= k && metres_lower_bound(lat, box_d2.sqrt()) > best[k - 1].0 {
             break;
@@ -73,7 +73,7 @@ pub fn near<'a>(
     let layer = find_layer(catalog, layer)?;
     let window = expand_by_metres(target.bbox, distance);
     let mut hits: Vec<Hit<'a>> = Vec::new();
-    for i in layer.index.intersecting(window) {
+    for i in layer.intersecting(window) {
         crate::limits::check()?;
         let feature = &layer.features[i];
         if target.is(layer.id(), &feature.id) {

@@ -498,7 +498,6 @@ mod tests {
                 .collect();
             let (layer, extras) = answer(&ids);
             let hits: Vec<Hit> = layer
-                .features
                 .iter()
                 .map(|f| {
                     let k = ids.iter().position(|(id, _)| *id == *f.id).unwrap();

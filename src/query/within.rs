@@ -38,12 +38,14 @@ pub fn within<'a>(
     let points = layer.meta.geometry == GeometryKind::Point;
     // One integer a hit: the relation, then the place by id, in as few
     // bits as the layer needs (so that a radix sort has few passes).
-    let id_bits = keys::bits(layer.features.len() as u64);
+    let id_bits = keys::bits(layer.features.slots() as u64);
     let totals = (!points).then(|| measures(catalog, layer));
     let mut found = Vec::new();
+    // Hits among the versions edits made: (relation, position).
+    let mut edited: Vec<(u64, usize)> = Vec::new();
     // Overlaps measured while placing (`overlay_first`), by feature.
     let mut measured: Vec<(usize, Overlap)> = Vec::new();
-    for (n, (i, bbox)) in layer.index.intersecting_boxes(zone.bbox).enumerate() {
+    for (n, (i, bbox)) in layer.intersecting_boxes(zone.bbox).enumerate() {
         if n % 64 == 0 {
             crate::limits::check()?;
         }
@@ -65,17 +67,48 @@ pub fn within<'a>(
                 }
             }
         };
-        if let Some(relation) = relation {
-            found.push(((relation as u64) << id_bits) | u64::from(layer.id_order(i)));
+        match relation {
+            Some(relation) if layer.is_base(i) => {
+                found.push(((relation as u64) << id_bits) | u64::from(layer.id_order(i)));
+            }
+            // A version an edit made: no place by id among the layer's.
+            Some(relation) => edited.push((relation as u64, i)),
+            None => {}
         }
     }
     measured.sort_unstable_by_key(|&(i, _)| i);
     // Sorted as small keys, then each hit made once, in order.
     keys::sort(&mut found);
-    let mut hits = Vec::with_capacity(found.len());
-    for key in found {
-        let relation = RELATIONS[(key >> id_bits) as usize];
-        let i = layer.at_id_order((key & ((1 << id_bits) - 1)) as u32);
+    let from_base = found.into_iter().map(|key| {
+        (
+            key >> id_bits,
+            layer.at_id_order((key & ((1 << id_bits) - 1)) as u32),
+        )
+    });
+    let ordered: Vec<(u64, usize)> = if edited.is_empty() {
+        from_base.collect()
+    } else {
+        let id = |i: usize| layer.features[i].id.as_str();
+        edited.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
+        let mut merged = Vec::with_capacity(edited.len());
+        let mut edited = edited.into_iter().peekable();
+        for (r, i) in from_base {
+            while let Some(&(er, ei)) = edited.peek() {
+                if (er, id(ei)) < (r, id(i)) {
+                    merged.push((er, ei));
+                    edited.next();
+                } else {
+                    break;
+                }
+            }
+            merged.push((r, i));
+        }
+        merged.extend(edited);
+        merged
+    };
+    let mut hits = Vec::with_capacity(ordered.len());
+    for (relation, i) in ordered {
+        let relation = RELATIONS[relation as usize];
         let feature = &layer.features[i];
         let mut hit = Hit::new(layer, feature);
         hit.relation = Some(relation);
@@ -231,7 +264,7 @@ fn measures(catalog: &Catalog, layer: &Layer) -> Arc<[AtomicU64]> {
     if kept.len() >= MEASURED_LAYERS {
         kept.clear();
     }
-    let m: Arc<[AtomicU64]> = (0..layer.features.len())
+    let m: Arc<[AtomicU64]> = (0..layer.features.slots())
         .map(|_| AtomicU64::new(UNMEASURED))
         .collect();
     kept.push((version.to_string(), id.to_string(), Arc::clone(&m)));

@@ -20,7 +20,7 @@ const LABEL_PROPERTIES: &[&str] = &["name_zh", "name_en", "category", "level", "
 pub fn label_points(catalog: &Catalog) -> Value {
     let mut features = Vec::new();
     for layer in catalog.layers() {
-        for f in &layer.features {
+        for f in layer.iter() {
             let largest = match &f.mercator {
                 Geometry::Polygon(p) => Some(p),
                 Geometry::MultiPolygon(mp) => {

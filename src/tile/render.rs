@@ -118,12 +118,10 @@ pub fn render(
             1.0
         };
         let dense = keep < 1.0;
-        let index = if dense {
-            layer.index_below_rank(keep)
-        } else {
-            &layer.index
-        };
-        let mut candidates: Vec<u64> = index.intersecting(window).map(|i| i as u64).collect();
+        let mut candidates: Vec<u64> = layer
+            .candidates(window, dense.then_some(keep))
+            .map(|i| i as u64)
+            .collect();
         crate::radix::sort(&mut candidates);
         let mut part = Thinned {
             features: Vec::new(),
@@ -275,7 +273,7 @@ fn cut<'a>(
 /// The share of a layer's points a tile of this zoom keeps: all of them
 /// unless an average tile would hold more than `features_per_tile`.
 fn share_kept(layer: &Layer, coord: TileCoord, opts: &TileOptions) -> f64 {
-    let n = layer.features.len() as f64;
+    let n = layer.len() as f64;
     let Some(b) = layer.bounds() else { return 1.0 };
     let (a, c) = (project(b.min()), project(b.max()));
     let area = (c.x - a.x) * (c.y - a.y);

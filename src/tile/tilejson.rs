@@ -64,7 +64,7 @@ pub fn tilejson(catalog: &Catalog, layers: &[&Layer], tiles_url: &str, name: &st
 /// tools expect: `String`, `Number`, `Boolean`, or `Mixed`.
 pub fn fields(layer: &Layer) -> Map<String, Value> {
     let mut types: BTreeMap<&str, &str> = BTreeMap::new();
-    for f in &layer.features {
+    for f in layer.iter() {
         for (k, v) in &f.properties {
             let t = match v {
                 PropValue::Null => continue,

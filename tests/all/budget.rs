@@ -117,7 +117,7 @@ fn thinning_is_deterministic_and_a_kept_point_stays_kept_above() {
         // Thinned where dense (an average z9 tile would hold about 15,000
         // of the 60,000; a z11 tile under 4,096, so from there on none is
         // dropped), whole at maxzoom.
-        let all = dense().layer("points").unwrap().features.len();
+        let all = dense().layer("points").unwrap().len();
         if z <= 9 {
             assert!(kept.len() < all, "z{z} kept all {all} points");
         }
@@ -141,7 +141,6 @@ fn every_feature_is_in_its_tile_at_maxzoom_and_the_district_is_never_thinned() {
         let want: HashSet<u64> = dense()
             .layer(layer)
             .unwrap()
-            .features
             .iter()
             .map(|f| f.fid)
             .collect();
@@ -191,9 +190,9 @@ fn the_sparse_rank_trees_give_the_tiles_a_full_scan_gives() {
     );
     // 60,000 points get one level (the quarter of lowest rank), which z8
     // tiles (keeping about 4,096 of 60,000) are cut from.
-    assert!(!std::ptr::eq(points.index_below_rank(0.1), &points.index));
+    assert!(!std::ptr::eq(points.index_below_rank(0.1), points.index()));
     assert_eq!(points.index_below_rank(0.1).len(), {
-        points.features.iter().filter(|f| f.rank < 0.25).count()
+        points.iter().filter(|f| f.rank < 0.25).count()
     });
     let opts = TileOptions::default();
     let only = ["points".to_string()];

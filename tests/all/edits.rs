@@ -966,11 +966,7 @@ async fn what_is_acknowledged_is_what_loads_from_disk() {
 
 fn etags(catalog: &Catalog) -> std::collections::BTreeMap<String, String> {
     let layer = catalog.layer("projects").unwrap();
-    layer
-        .features
-        .iter()
-        .map(|f| (f.id.to_string(), f.etag()))
-        .collect()
+    layer.iter().map(|f| (f.id.to_string(), f.etag())).collect()
 }
 
 #[tokio::test]

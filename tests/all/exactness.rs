@@ -242,7 +242,7 @@ fn reverse_rings(mut v: Value) -> String {
 fn within_answers(catalog: &Catalog) -> Vec<(String, String, String, String, f64)> {
     let mut out = Vec::new();
     for zone_layer in catalog.layers() {
-        for zone in &zone_layer.features {
+        for zone in zone_layer.iter() {
             if !matches!(
                 zone.geometry,
                 geo::Geometry::Polygon(_) | geo::Geometry::MultiPolygon(_)

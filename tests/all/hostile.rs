@@ -610,7 +610,7 @@ fn catalog_of(geoms: Vec<Geometry<f64>>) -> Catalog {
 fn exercise(catalog: &Catalog) {
     let opts = TileOptions::default();
     for layer in catalog.layers() {
-        for f in &layer.features {
+        for f in layer.iter() {
             let corners = [f.bbox.min(), f.bbox.max()];
             for z in [0u8, 3, 9, 14, 18] {
                 for c in corners {

@@ -433,7 +433,7 @@ async fn catalog_and_health() {
     assert_eq!(layers.len(), bundled().layers().len());
     for (l, want) in layers.iter().zip(bundled().layers()) {
         assert_eq!(l["id"], want.id());
-        assert_eq!(l["features"], want.features.len());
+        assert_eq!(l["features"], want.len());
     }
     let h = get("/health").await.json();
     assert_eq!(h["status"], "ok");

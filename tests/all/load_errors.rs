@@ -17,7 +17,7 @@ fn good_scratch_data_loads() {
         &collection(&[feature("a", &square(117.0, 40.0, 0.1))]),
     );
     let c = Catalog::load(s.path()).unwrap();
-    assert_eq!(c.layer("l").unwrap().features.len(), 1);
+    assert_eq!(c.layer("l").unwrap().len(), 1);
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod limits;
 mod load_errors;
 mod observe;
 mod ogc;
+mod overlay;
 mod planner;
 mod query_http;
 mod reload;

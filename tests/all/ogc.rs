@@ -469,7 +469,7 @@ async fn items_page_with_counts_links_and_timestamp() {
     let doc = r.json();
     assert_eq!(doc["type"], "FeatureCollection");
     let villages = bundled().layer("villages").unwrap();
-    assert_eq!(doc["numberMatched"], villages.features.len());
+    assert_eq!(doc["numberMatched"], villages.len());
     assert_eq!(doc["numberReturned"], 10);
     // In file order.
     let first: Vec<String> = villages
@@ -799,7 +799,7 @@ async fn queryables_are_a_json_schema_of_the_data() {
     assert_eq!(props["name_zh"]["type"], "string");
     assert_eq!(props["geometry"]["format"], "geometry-any");
     // Every property any feature has is a queryable.
-    for f in &bundled().layer("projects").unwrap().features {
+    for f in bundled().layer("projects").unwrap().iter() {
         for k in f.properties.keys() {
             assert!(props.contains_key(k), "{k}");
         }

@@ -95,7 +95,7 @@ fn near_misses_stay_out() {
 
 #[test]
 fn most_projects_lie_outside() {
-    let total = bundled().layer("projects").unwrap().features.len();
+    let total = bundled().layer("projects").unwrap().len();
     assert!(
         answer(true).len() * 3 < total,
         "{} of {total}",

@@ -92,7 +92,6 @@ fn brute_within(
     let mut out: Vec<(String, Relation)> = c
         .layer(layer)
         .unwrap()
-        .features
         .iter()
         .filter_map(|f| {
             let m = f.geometry.relate(zone);
@@ -134,7 +133,7 @@ proptest! {
     /// (the same layer and ids, other shapes) must get its own.
     #[test]
     fn within_a_catalog_zone_matches_brute_force(c in catalog()) {
-        let Some(zone) = c.layer("areas").unwrap().features.first() else {
+        let Some(zone) = c.layer("areas").unwrap().iter().next() else {
             return Ok(());
         };
         let target = Target::feature(&c, "areas", &zone.id).unwrap();
@@ -171,7 +170,7 @@ proptest! {
     fn nearest_matches_brute_force(c in catalog(), p in coord(), k in 1usize..8) {
         for layer in ["areas", "lines", "points"] {
             let here = Geometry::Point(Point(p));
-            let mut all: Vec<(f64, String)> = c.layer(layer).unwrap().features.iter()
+            let mut all: Vec<(f64, String)> = c.layer(layer).unwrap().iter()
                 .map(|f| (distance::distance_m(&here, &f.geometry), f.id.to_string()))
                 .collect();
             all.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
@@ -192,7 +191,7 @@ proptest! {
     ], d in 0.0f64..8_000.0) {
         let target = Target::from_geometry(from.clone()).unwrap();
         for layer in ["areas", "lines", "points"] {
-            let mut want: Vec<String> = c.layer(layer).unwrap().features.iter()
+            let mut want: Vec<String> = c.layer(layer).unwrap().iter()
                 .filter(|f| distance::distance_m(&from, &f.geometry) <= d)
                 .map(|f| f.id.to_string())
                 .collect();
@@ -209,7 +208,7 @@ proptest! {
         let here = Geometry::Point(Point(p));
         let mut want: Vec<(String, String)> = Vec::new();
         for layer in c.layers() {
-            let mut ids: Vec<String> = layer.features.iter()
+            let mut ids: Vec<String> = layer.iter()
                 .filter(|f| here.relate(&f.geometry).is_intersects()
                     || (tol > 0.0 && distance::distance_m(&here, &f.geometry) <= tol))
                 .map(|f| f.id.to_string())

@@ -26,7 +26,7 @@ fn the_three_reserves_have_their_official_areas() {
     let list = reserves["reserve"].as_array().unwrap();
     assert_eq!(list.len() as i64, reserves["count"].as_integer().unwrap());
     let layer = bundled().layer("nature_reserves").unwrap();
-    assert_eq!(layer.features.len(), list.len());
+    assert_eq!(layer.len(), list.len());
 
     let mut sum = 0.0;
     for r in list {
@@ -65,7 +65,7 @@ fn four_tourism_belts_one_per_direction() {
         s["tourism"]["belts"].as_integer().unwrap()
     );
     let layer = bundled().layer("tourism_belts").unwrap();
-    assert_eq!(layer.features.len(), directions.len());
+    assert_eq!(layer.len(), directions.len());
     for d in directions {
         let f = layer
             .feature(&format!("belt-{d}"))
@@ -81,13 +81,8 @@ fn four_tourism_belts_one_per_direction() {
 fn every_project_the_plan_names_is_in_the_projects_layer() {
     let s = seeds();
     let layer = bundled().layer("projects").unwrap();
-    assert!(
-        layer.features.len() >= 40,
-        "{} projects",
-        layer.features.len()
-    );
+    assert!(layer.len() >= 40, "{} projects", layer.len());
     let present: BTreeSet<&str> = layer
-        .features
         .iter()
         .filter_map(|f| f.str_property("seed_key"))
         .collect();
@@ -96,7 +91,6 @@ fn every_project_the_plan_names_is_in_the_projects_layer() {
         assert!(present.contains(key), "no project with seed_key {key}");
         let category = p["category"].as_str().unwrap();
         for f in layer
-            .features
             .iter()
             .filter(|f| f.str_property("seed_key") == Some(key))
         {
@@ -109,7 +103,7 @@ fn every_project_the_plan_names_is_in_the_projects_layer() {
 fn projects_carry_the_plan_attributes() {
     let areas = ["economy", "politics", "culture", "society", "ecology"];
     let statuses = ["planned", "under_construction", "completed", "existing"];
-    for f in &bundled().layer("projects").unwrap().features {
+    for f in bundled().layer("projects").unwrap().iter() {
         assert!(
             areas.contains(&f.str_property("category").unwrap_or("")),
             "{}",
@@ -138,7 +132,6 @@ fn projects_carry_the_plan_attributes() {
 fn all_village_points_and_the_seed_named_extras() {
     let layer = bundled().layer("villages").unwrap();
     let from_source = layer
-        .features
         .iter()
         .filter(|f| f.str_property("accuracy") == Some("source"))
         .count();
@@ -152,7 +145,7 @@ fn all_village_points_and_the_seed_named_extras() {
 #[test]
 fn every_feature_says_where_it_came_from_and_how_exact_it_is() {
     for layer in bundled().layers() {
-        for f in &layer.features {
+        for f in layer.iter() {
             let what = format!("{}/{}", layer.id(), f.id);
             assert!(
                 f.str_property("source").is_some_and(|s| !s.is_empty()),
@@ -177,7 +170,7 @@ fn every_feature_says_where_it_came_from_and_how_exact_it_is() {
     }
     // What no public source has is never passed off as surveyed.
     for layer in ["reservoir_zones", "nature_reserves", "tourism_belts"] {
-        for f in &bundled().layer(layer).unwrap().features {
+        for f in bundled().layer(layer).unwrap().iter() {
             assert_eq!(
                 f.str_property("accuracy"),
                 Some("illustrative"),
@@ -186,7 +179,7 @@ fn every_feature_says_where_it_came_from_and_how_exact_it_is() {
             );
         }
     }
-    for f in &bundled().layer("projects").unwrap().features {
+    for f in bundled().layer("projects").unwrap().iter() {
         assert_ne!(
             f.str_property("accuracy"),
             Some("source"),

@@ -67,7 +67,7 @@ fn district_tiles(z: u8) -> Vec<TileCoord> {
 fn every_village_is_at_its_pixel_in_its_z14_tile() {
     let villages = bundled().layer("villages").unwrap();
     let only = vec!["villages".to_string()];
-    for v in &villages.features {
+    for v in villages.iter() {
         let Geometry::Point(p) = v.geometry else {
             panic!("{} is not a point", v.id)
         };
@@ -276,7 +276,6 @@ fn ids_and_properties_round_trip() {
             for f in features {
                 let fid = f.id.expect("every feature has an id");
                 let original = source
-                    .features
                     .iter()
                     .find(|x| x.fid == fid)
                     .unwrap_or_else(|| panic!("{t} {layer}: unknown id {fid}"));
@@ -366,7 +365,7 @@ fn no_area_that_should_be_visible_vanishes_at_low_zoom() {
     use geo::InteriorPoint;
     for layer in bundled().layers() {
         let ids = vec![layer.id().to_string()];
-        for f in &layer.features {
+        for f in layer.iter() {
             if !matches!(f.geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_)) {
                 continue;
             }

@@ -435,7 +435,7 @@ async fn label_points_name_each_area_once_from_inside_it() {
     let polygons: usize = catalog
         .layers()
         .iter()
-        .flat_map(|l| &l.features)
+        .flat_map(|l| l.iter())
         .filter(|f| {
             matches!(
                 f.geometry,

@@ -101,9 +101,9 @@ impl SpatialContext {
     fn new(s: &Spatial, layer: Option<&Layer>) -> SpatialContext {
         let (near, near_list) = match layer {
             Some(layer) => {
-                let mut list: Vec<usize> = layer.index.intersecting(s.bbox).collect();
+                let mut list: Vec<usize> = layer.intersecting(s.bbox).collect();
                 list.sort_unstable();
-                let mut bits = vec![false; layer.features.len()];
+                let mut bits = vec![false; layer.features.slots()];
                 for &i in &list {
                     bits[i] = true;
                 }

@@ -77,7 +77,7 @@ impl Queryables {
     pub fn of(layer: &Layer) -> Queryables {
         let mut properties: BTreeMap<String, QueryableType> = BTreeMap::new();
         let mut kinds: BTreeSet<&'static str> = BTreeSet::new();
-        for f in &layer.features {
+        for f in layer.iter() {
             kinds.insert(kind(&f.geometry));
             for (k, v) in &f.properties {
                 if k == Self::GEOMETRY {
