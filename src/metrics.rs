@@ -124,7 +124,7 @@ impl Collector for Scraped {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let cache = self.tiles.cache();
         let status = self.live.status();
-        let counters: [(&str, &str, u64); 4] = [
+        let counters: [(&str, &str, u64); 5] = [
             (
                 "tile_cache_hits",
                 "Tile lookups answered from the cache",
@@ -144,6 +144,11 @@ impl Collector for Scraped {
                 "data_reload_failures",
                 "Reloads refused since start (the last good data kept)",
                 status.failures,
+            ),
+            (
+                "data_edits",
+                "Edits applied through the API since start (each journaled and fsynced)",
+                status.edits,
             ),
         ];
         for (name, help, value) in counters {

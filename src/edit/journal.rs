@@ -3,12 +3,13 @@
 //! in hex, a space, and the record as JSON:
 //!
 //! ```text
-//! 1c291ca3 {"seq":1,"time":"2026-11-03T02:15:09.120Z","key":"wang","op":"update","id":"p-7","prev":"\"f-…\"","feature":{…}}
+//! 1c291ca3 {"seq":1,"time":"2026-11-03T02:15:09.120Z","key":"wang","op":"update","id":"p-7","prev":"\"5e0c…\"","before":{…},"feature":{…}}
 //! ```
 //!
 //! A record holds the feature whole as it stands after the edit (nothing
-//! for a delete), so replaying the journal over the layer file sets each
-//! edited id to its last version: the same result however many of the
+//! for a delete), and as it stood before (for the history). Replaying the
+//! journal over the layer file so sets each edited id to its last
+//! version: the same result however many of the
 //! records the file already holds, which is what makes folding the journal
 //! into the file ([`super::compact`]) safe to interrupt anywhere.
 //!

@@ -108,6 +108,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
         "layers": catalog.layers().len(),
         "features": catalog.layers().iter().map(|l| l.len()).sum::<usize>(),
         "reloads": reload.reloads,
+        "edits": reload.edits,
         "reload_failures": reload.failures,
         "last_reload_error": reload.last_error.map(|(at, message)| json!({
             "at": crate::time::rfc3339(at),

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 /// A dataset with an editable `projects` layer (field rules as the
-/// bundled one's), a `strict` one that wants If-Match, and a read-only
+/// bundled one's), a `strict` one that wants If-Match and takes the
+/// client's ids, and a read-only
 /// `zones` layer; two keys: `wang` for every editable layer, `li` for
 /// `strict` only.
 pub struct Fixture {
@@ -66,6 +67,7 @@ id_property = "id"
 
 [layers.edit]
 require_if_match = true
+client_ids = true
 "#;
 
 impl Fixture {
@@ -324,6 +326,17 @@ async fn a_post_creates_a_feature_at_the_location_it_answers() {
     .await;
     assert_eq!(b.status, StatusCode::CREATED);
     assert_ne!(b.header(header::LOCATION).unwrap(), location);
+    // Counted at /health and /metrics.
+    assert_eq!(get(&router, "/health").await.body["edits"], 2);
+    let metrics = get(&router, "/metrics").await.body;
+    assert!(
+        metrics
+            .as_str()
+            .unwrap()
+            .lines()
+            .any(|l| l == "shanshui_data_edits_total 2"),
+        "{metrics}"
+    );
     // The journal holds both, with the key's name.
     let journal = String::from_utf8(f.journal()).unwrap();
     assert_eq!(journal.lines().count(), 2);
@@ -1512,4 +1525,109 @@ async fn the_monthly_report_answers_a_hand_made_journal() {
         get(&router, "/report?month=2026-13").await.status,
         StatusCode::BAD_REQUEST
     );
+}
+
+#[tokio::test]
+async fn a_client_id_taken_is_409_and_a_free_one_is_used() {
+    let f = Fixture::new();
+    let (_, router) = f.serve();
+    let key = bearer(&f.li);
+    let auth = ("authorization", key.as_str());
+    let point = |id: &str| json!({"type": "Feature", "properties": {"id": id}, "geometry": {"type": "Point", "coordinates": [116.2, 40.2]}});
+    let a = send(
+        &router,
+        Method::POST,
+        "/collections/strict/items",
+        &[GEOJSON, auth],
+        Some(point("s-1")),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CONFLICT);
+    assert!(
+        a.body["message"].as_str().unwrap().contains("PUT"),
+        "{}",
+        a.body
+    );
+    let a = send(
+        &router,
+        Method::POST,
+        "/collections/strict/items",
+        &[GEOJSON, auth],
+        Some(point("s-9")),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    assert!(a
+        .header(header::LOCATION)
+        .unwrap()
+        .ends_with("/collections/strict/items/s-9"));
+    // Where the server assigns ids, a client's id is not used.
+    let mut body = new_project("自带编号", 116.3);
+    body["properties"]["id"] = json!("p-1");
+    let a = send(
+        &router,
+        Method::POST,
+        "/collections/projects/items",
+        &[GEOJSON, ("authorization", &bearer(&f.wang))],
+        Some(body),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    assert_ne!(a.body["properties"]["id"], "p-1");
+    assert_eq!(
+        get(&router, "/collections/projects/items/p-1").await.body["properties"]["name_zh"],
+        "项目p-1"
+    );
+}
+
+#[tokio::test]
+async fn guessing_keys_is_throttled_with_retry_after_while_a_good_key_works() {
+    let f = Fixture::new();
+    let (_, router) = f.serve();
+    let good = bearer(&f.wang);
+    let patch = json!({"properties": {"progress": 30}});
+    let a = send(
+        &router,
+        Method::PATCH,
+        "/collections/projects/items/p-1",
+        &[PATCH, ("authorization", &good)],
+        Some(patch.clone()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let guess = format!("Bearer shs_{i:08x}_{:064}", i);
+        let a = send(
+            &router,
+            Method::PATCH,
+            "/collections/projects/items/p-1",
+            &[PATCH, ("authorization", &guess)],
+            Some(patch.clone()),
+        )
+        .await;
+        if a.status == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = a.header(header::RETRY_AFTER).unwrap().parse().unwrap();
+            assert!(wait >= 1, "{wait}");
+        }
+        statuses.push(a.status.as_u16());
+    }
+    assert_eq!(statuses[0], 401);
+    assert!(
+        statuses.iter().filter(|s| **s == 429).count() >= 5,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    let a = send(
+        &router,
+        Method::PATCH,
+        "/collections/projects/items/p-1",
+        &[PATCH, ("authorization", &good)],
+        Some(json!({"properties": {"progress": 31}})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "a key in use keeps working");
 }
