@@ -324,15 +324,8 @@ fn write_file(path: &Path, file: &KeyFile) -> Result<(), KeyError> {
         "# Write keys of this dataset: names and Argon2id hashes only; the keys\n# themselves were shown once, by `shanshui key add`. Change with\n# `shanshui key add|list|revoke`.\n\n{}",
         toml::to_string(file).map_err(|e| fail(e.to_string()))?
     );
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let written = std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .and_then(|()| crate::edit::journal::sync_folder(path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e.to_string()));
-    }
+    crate::edit::journal::replace_durably(path, text.as_bytes())
+        .map_err(|e| fail(e.to_string()))?;
     // A key file is nobody else's business.
     #[cfg(unix)]
     {

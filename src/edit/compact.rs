@@ -79,23 +79,10 @@ fn append_history(file: &Path, records: &[Record], after: u64) -> Result<u64, Jo
     Ok(last)
 }
 
-/// Writes `layer`'s features, in file order, over its file: to a
-/// temporary file first, fsynced, then renamed over it, and the folder
-/// fsynced, so the file is at every moment either the old one or the new.
+/// Writes `layer`'s features, in file order, over its file, durably
+/// ([`journal::replace_durably`]).
 pub fn write_layer_file(file: &Path, layer: &Layer) -> std::io::Result<()> {
-    let mut name = file.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = file.with_file_name(name);
-    let mut out = std::fs::File::create(&tmp)?;
-    let written = out
-        .write_all(&layer_geojson(layer))
-        .and_then(|()| out.sync_all())
-        .and_then(|()| std::fs::rename(&tmp, file))
-        .and_then(|()| journal::sync_folder(file));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    journal::replace_durably(file, &layer_geojson(layer))
 }
 
 /// A layer as a GeoJSON FeatureCollection, a feature a line, in file

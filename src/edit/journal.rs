@@ -336,6 +336,23 @@ impl Journal {
     }
 }
 
+/// Puts `bytes` in place of the file at `path` so that it is at every
+/// moment either the old file or the new, whole: written to a temporary
+/// file beside it, fsynced, renamed over it, and the folder fsynced.
+pub fn replace_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = path.with_file_name(name);
+    let written = File::create(&tmp)
+        .and_then(|mut out| out.write_all(bytes).and_then(|()| out.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .and_then(|()| sync_folder(path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// Makes the entries of the folder holding `path` durable (a new or
 /// renamed file survives a power cut only once its folder is synced).
 pub fn sync_folder(path: &Path) -> std::io::Result<()> {

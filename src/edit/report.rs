@@ -14,6 +14,7 @@ use super::history::{changes, records};
 use super::journal::Record;
 use super::writer::data_root;
 use crate::catalog::{parse_feature, Catalog, Feature, LayerMeta, ReportMeta};
+use crate::query::output::push_csv_field;
 use crate::time::Month;
 use geo::Intersects;
 use serde::Serialize;
@@ -349,36 +350,34 @@ impl Report {
     pub fn csv(&self) -> String {
         let mut out = String::from("\u{feff}");
         out.push_str("month,id,name_zh,name_en,category,status_before,status,lead_unit,added,changed,moved,finished,removed,fields,zones,edits,keys,last_edit\r\n");
-        let q = |s: &str| {
-            if s.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
         let b = |v: bool| if v { "1" } else { "0" };
         for p in &self.projects {
             let row = [
-                self.month.clone(),
-                q(&p.id),
-                q(&p.name_zh),
-                q(&p.name_en),
-                q(&p.category),
-                q(&p.status_before),
-                q(&p.status),
-                q(&p.lead_unit),
-                b(p.added).into(),
-                b(p.changed).into(),
-                b(p.moved).into(),
-                b(p.finished).into(),
-                b(p.removed).into(),
-                q(&p.fields.join(" ")),
-                q(&p.zones.join("; ")),
-                p.edits.to_string(),
-                q(&p.keys.join(" ")),
-                q(&p.last_edit),
+                self.month.as_str(),
+                &p.id,
+                &p.name_zh,
+                &p.name_en,
+                &p.category,
+                &p.status_before,
+                &p.status,
+                &p.lead_unit,
+                b(p.added),
+                b(p.changed),
+                b(p.moved),
+                b(p.finished),
+                b(p.removed),
+                &p.fields.join(" "),
+                &p.zones.join("; "),
+                &p.edits.to_string(),
+                &p.keys.join(" "),
+                &p.last_edit,
             ];
-            out.push_str(&row.join(","));
+            for (k, field) in row.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                push_csv_field(&mut out, field);
+            }
             out.push_str("\r\n");
         }
         out

@@ -335,7 +335,7 @@ fn is_plain_row(bytes: &[u8], separators: usize) -> bool {
 
 /// Appends one CSV field, quoted when it holds a comma, a quote or a line
 /// break.
-fn push_csv_field(out: &mut String, s: &str) {
+pub fn push_csv_field(out: &mut String, s: &str) {
     if needs_quotes(s.as_bytes()) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));

@@ -8,10 +8,8 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use shanshui::http::{app, AppState, ServerConfig};
 use shanshui::keys::Keys;
 use shanshui::reload::LiveCatalog;
-use shanshui::tile::TileOptions;
 use shanshui::Catalog;
 use std::path::Path;
 use std::sync::Arc;
@@ -115,17 +113,7 @@ impl Fixture {
 
     /// A server over the fixture's folder, as `serve` makes it.
     pub fn serve(&self) -> (Arc<LiveCatalog>, Router) {
-        let live = Arc::new(LiveCatalog::new(
-            Catalog::load(self.path()).unwrap(),
-            Some(self.path().to_path_buf()),
-        ));
-        let state = AppState::serving(
-            Arc::clone(&live),
-            ServerConfig::default(),
-            TileOptions::default(),
-            16 << 20,
-        );
-        (live, app(state))
+        crate::util::serve_folder(self.path())
     }
 
     pub fn journal(&self) -> Vec<u8> {

@@ -3,36 +3,19 @@
 //! features built into a layer whole: the same features in the same file
 //! order, the same R-tree hits, the same planner's answers, the same tile.
 
+use crate::rtree_props::{coord, rect_polygon};
 use crate::util::dataset;
-use geo::{Coord, Geometry, LineString, Point, Polygon};
+use geo::{Coord, Geometry, Point};
 use proptest::prelude::*;
 use shanshui::catalog::LayerMeta;
 use shanshui::query::{self, Target};
 use shanshui::tile::{render, TileCoord, TileOptions};
 use shanshui::{Catalog, Feature, Layer};
 
-const LON: (f64, f64) = (116.8, 117.2);
-const LAT: (f64, f64) = (40.3, 40.7);
-
-fn coord() -> impl Strategy<Value = Coord<f64>> {
-    (LON.0..LON.1, LAT.0..LAT.1).prop_map(|(x, y)| Coord { x, y })
-}
-
 fn geometry() -> impl Strategy<Value = Geometry<f64>> {
     prop_oneof![
         coord().prop_map(|c| Geometry::Point(Point(c))),
-        (coord(), 0.002f64..0.1, 0.002f64..0.1).prop_map(|(c, w, h)| {
-            Geometry::Polygon(Polygon::new(
-                LineString::from(vec![
-                    (c.x, c.y),
-                    (c.x + w, c.y),
-                    (c.x + w, c.y + h),
-                    (c.x, c.y + h),
-                    (c.x, c.y),
-                ]),
-                vec![],
-            ))
-        }),
+        rect_polygon().prop_map(Geometry::Polygon),
     ]
 }
 

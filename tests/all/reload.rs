@@ -46,17 +46,7 @@ fn squares(n: usize) -> String {
 }
 
 fn served(scratch: &Scratch) -> (Arc<LiveCatalog>, Router) {
-    let live = Arc::new(LiveCatalog::new(
-        Catalog::load(scratch.path()).unwrap(),
-        Some(scratch.path().to_path_buf()),
-    ));
-    let state = AppState::serving(
-        Arc::clone(&live),
-        ServerConfig::default(),
-        TileOptions::default(),
-        16 << 20,
-    );
-    (live, app(state))
+    crate::util::serve_folder(scratch.path())
 }
 
 /// Polls `/health` until `done` holds of it (a bounded wait for the

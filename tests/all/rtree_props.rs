@@ -12,11 +12,11 @@ use shanshui::Catalog;
 const LON: (f64, f64) = (116.8, 117.2);
 const LAT: (f64, f64) = (40.3, 40.7);
 
-fn coord() -> impl Strategy<Value = Coord<f64>> {
+pub fn coord() -> impl Strategy<Value = Coord<f64>> {
     (LON.0..LON.1, LAT.0..LAT.1).prop_map(|(x, y)| Coord { x, y })
 }
 
-fn rect_polygon() -> impl Strategy<Value = Polygon<f64>> {
+pub fn rect_polygon() -> impl Strategy<Value = Polygon<f64>> {
     (coord(), 0.002f64..0.15, 0.002f64..0.15).prop_map(|(c, w, h)| {
         Polygon::new(
             LineString::from(vec![

@@ -154,3 +154,19 @@ fn title(id: &str) -> shanshui::catalog::Title {
         en: id.into(),
     }
 }
+
+/// A server over the data folder `dir`, as `serve` makes it: live data
+/// (reloads, and edits for the layers that take them) and the router.
+pub fn serve_folder(dir: &Path) -> (std::sync::Arc<shanshui::reload::LiveCatalog>, axum::Router) {
+    let live = std::sync::Arc::new(shanshui::reload::LiveCatalog::new(
+        Catalog::load(dir).unwrap(),
+        Some(dir.to_path_buf()),
+    ));
+    let state = shanshui::http::AppState::serving(
+        std::sync::Arc::clone(&live),
+        shanshui::http::ServerConfig::default(),
+        shanshui::tile::TileOptions::default(),
+        16 << 20,
+    );
+    (live, shanshui::http::app(state))
+}
