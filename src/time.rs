@@ -88,7 +88,12 @@ pub fn parse_instant(text: &str) -> Result<SystemTime, String> {
         )
     };
     let t = text.trim();
-    let (date, rest) = t.split_at(t.len().min(10));
+    // Ten bytes of date, cut only where a character ends.
+    let (date, rest) = match t.get(..10) {
+        Some(date) => (date, &t[10..]),
+        None if t.len() < 10 => (t, ""),
+        None => return Err(bad("the date must be YYYY-MM-DD")),
+    };
     let days = parse_date(date).ok_or_else(|| bad("the date must be YYYY-MM-DD"))?;
     if rest.is_empty() {
         return instant(days, 0, 0).ok_or_else(|| bad("it is before 1970"));
@@ -214,6 +219,18 @@ impl std::fmt::Display for Month {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text is an instant, a month or a plain error: never a panic
+        /// (characters of several bytes anywhere, the date's tenth byte
+        /// among them).
+        #[test]
+        fn any_text_parses_or_is_refused(s in "[0-9T:Z+.é\u{80}\u{10000}-]{0,30}") {
+            let _ = parse_instant(&s);
+            let _ = Month::parse(&s);
+        }
+    }
 
     #[test]
     fn known_instants() {
@@ -252,6 +269,9 @@ mod tests {
             "2026-11-30T10:00Z",
             "2026-11-30T10:00:00+8",
             "",
+            "0\u{80}\u{10000}\u{10000}",
+            "2026-11-3\u{e9}T10:00:00Z",
+            "2026-11-30T10:00:00\u{e9}",
         ] {
             let e = parse_instant(bad).unwrap_err();
             assert!(e.contains("RFC 3339"), "{bad}: {e}");
