@@ -355,7 +355,9 @@ async fn writes_need_a_key_with_rights_on_the_layer() {
         .as_str()
         .unwrap()
         .contains("shanshui key add"));
-    let wrong = bearer(&format!("{}0", &f.wang[..f.wang.len() - 1]));
+    // The key with its last digit changed (to another digit).
+    let last = if f.wang.ends_with('0') { '1' } else { '0' };
+    let wrong = bearer(&format!("{}{last}", &f.wang[..f.wang.len() - 1]));
     let a = send(
         &router,
         Method::POST,
