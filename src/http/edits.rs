@@ -11,7 +11,7 @@ use super::error::ApiPath;
 use super::features::{GEOJSON, JSON};
 use super::tilejson::base_url;
 use super::{ApiError, AppState};
-use crate::edit::{Applied, Change, Edit, Op};
+use crate::edit::{Applied, Change, Edit};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -258,8 +258,8 @@ async fn write(
 /// The answer to an applied edit: the feature as it now stands with its
 /// ETag, or nothing after a delete.
 fn answer(status: StatusCode, applied: &Applied) -> Response {
-    let mut r = match (&applied.feature, applied.op) {
-        (Some(f), _) if status != StatusCode::NO_CONTENT => (
+    let mut r = match &applied.feature {
+        Some(f) if status != StatusCode::NO_CONTENT => (
             status,
             [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON))],
             f.to_string(),
@@ -274,7 +274,6 @@ fn answer(status: StatusCode, applied: &Applied) -> Response {
     {
         r.headers_mut().insert(header::ETAG, v);
     }
-    debug_assert!(applied.op != Op::Delete || applied.feature.is_none());
     r
 }
 
